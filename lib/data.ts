@@ -1,0 +1,179 @@
+/**
+ * The course's two public data sets, fetched once into the project's `data/` folder and verified.
+ *
+ *   const names = await loadNames();                  // 32,033 first names
+ *   const text = await loadText("tinyshakespeare");   // 1,115,394 characters
+ *
+ * Where a file comes from:
+ *   1. the cache folder (`<project>/data`, or $ZTH_DATA_DIR, or `options.dir`), if size and SHA-256 match;
+ *   2. otherwise a mirror, if $ZTH_DATA_MIRROR (or `options.mirror`) names one: a folder, or an
+ *      http(s) URL prefix under which `names.txt` and `tinyshakespeare.txt` live;
+ *   3. otherwise the public URL.
+ * Whatever the source, the bytes are checked (size and SHA-256) before the file is kept, so a
+ * broken download can never be mistaken for the data set.
+ */
+import { createHash, randomBytes } from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as path from "path";
+import { Readable } from "stream";
+import { pipeline } from "stream/promises";
+
+export interface DatasetSpec {
+  file: string; // file name in the cache folder and in a mirror
+  url: string; // public source
+  bytes: number;
+  sha256: string;
+}
+
+export const DATASETS = {
+  names: {
+    file: "names.txt",
+    url: "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt",
+    bytes: 228_145,
+    sha256: "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d",
+  },
+  tinyshakespeare: {
+    file: "tinyshakespeare.txt",
+    url: "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt",
+    bytes: 1_115_394,
+    sha256: "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+  },
+} as const satisfies Record<string, DatasetSpec>;
+
+export type DatasetName = keyof typeof DATASETS;
+
+export interface DataOptions {
+  /** Cache folder; default $ZTH_DATA_DIR, else `<project>/data`. */
+  dir?: string;
+  /** Folder or http(s) URL prefix holding the files; default $ZTH_DATA_MIRROR. "" means no mirror. */
+  mirror?: string;
+  /** Replaces fields of the registry entry (tests use it for a local URL). */
+  spec?: Partial<DatasetSpec>;
+  /** Gives up on a connection silent for this long. */
+  timeoutMs?: number;
+  /** Where the one-line progress messages go. */
+  log?: (line: string) => void;
+}
+
+const PROJECT_NAME = "nn-zero-to-hero-ts";
+const MAX_REDIRECTS = 5;
+
+/** The project's root folder: the first one above this file whose package.json is the project's. */
+export function projectRoot(start: string = __dirname): string {
+  // Walking up works both from lib/*.ts (run by tsx) and from the compiled lib/dist/*.js.
+  for (let dir = path.resolve(start); ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, "package.json");
+    if (fs.existsSync(pkg) && JSON.parse(fs.readFileSync(pkg, "utf8")).name === PROJECT_NAME) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`no package.json named "${PROJECT_NAME}" above ${start}`);
+  }
+}
+
+/** Returns the absolute path of the verified local copy of a data set, fetching it if needed. */
+export async function ensureDataset(name: DatasetName, options: DataOptions = {}): Promise<string> {
+  const spec: DatasetSpec = { ...DATASETS[name], ...options.spec };
+  const dir = path.resolve(options.dir ?? process.env.ZTH_DATA_DIR ?? path.join(projectRoot(), "data"));
+  const dest = path.join(dir, spec.file);
+  const log = options.log ?? console.log;
+  await fs.promises.mkdir(dir, { recursive: true });
+
+  // 1. The cache.
+  if (fs.existsSync(dest)) {
+    const problem = mismatch(spec, await fs.promises.readFile(dest));
+    if (!problem) return dest;
+    log(`${dest} is not the expected file (${problem}); fetching it again`);
+  }
+
+  // 2. A mirror, or 3. the public URL.
+  const mirror = options.mirror ?? process.env.ZTH_DATA_MIRROR;
+  const source = !mirror ? spec.url : isUrl(mirror) ? `${mirror.replace(/\/+$/, "")}/${spec.file}` : path.resolve(mirror, spec.file);
+  const hint =
+    `set ZTH_DATA_MIRROR to a folder or URL holding ${Object.values(DATASETS).map((d) => d.file).join("/")}, ` +
+    `or put ${spec.file} into ${dir}${path.sep}`;
+
+  // Write to a temporary file beside the destination and rename it only once verified:
+  // a rename within one folder is atomic, so `dest` is either absent, old, or complete and right.
+  const tmp = path.join(dir, `.${spec.file}.${randomBytes(6).toString("hex")}.tmp`);
+  try {
+    const input = isUrl(source) ? await httpGet(source, options.timeoutMs ?? 30_000, hint) : fs.createReadStream(source);
+    await pipeline(input, fs.createWriteStream(tmp));
+    const problem = mismatch(spec, await fs.promises.readFile(tmp));
+    if (problem) throw new DataError(`data set "${name}": ${spec.file} from ${source} ${problem}; nothing was kept. Try again, or ${hint}`);
+    await fs.promises.rename(tmp, dest);
+  } catch (err) {
+    if (err instanceof DataError) throw err;
+    // Anything else is the network or the file system failing: say so on one line.
+    const e = err as NodeJS.ErrnoException;
+    const why = (e.code ?? e.message).replace(/\s+/g, " ");
+    const verb = isUrl(source) ? "download" : "copy";
+    throw new Error(`could not ${verb} ${spec.file} from ${source} (${why}); ${hint}`);
+  } finally {
+    await fs.promises.rm(tmp, { force: true }); // no-op once renamed
+  }
+  log(`${isUrl(source) ? "downloaded" : "copied"} ${spec.file} (${spec.bytes.toLocaleString("en-US")} bytes) from ${source}`);
+  return dest;
+}
+
+/** The names data set: one name per line, without empty lines. */
+export async function loadNames(options?: DataOptions): Promise<string[]> {
+  const text = await loadText("names", options);
+  return text.split(/\r?\n/).filter((line) => line.length > 0);
+}
+
+/** A whole data set as one string. */
+export async function loadText(name: DatasetName, options?: DataOptions): Promise<string> {
+  return fs.promises.readFile(await ensureDataset(name, options), "utf8");
+}
+
+/** A failure we have already explained in full (wrong bytes, HTTP status). */
+class DataError extends Error {}
+
+/** Why `data` is not the data set described by `spec`, or undefined if it is. */
+function mismatch(spec: DatasetSpec, data: Buffer): string | undefined {
+  if (data.length !== spec.bytes) {
+    return `has the wrong size: expected ${fmt(spec.bytes)} bytes, got ${fmt(data.length)} bytes`;
+  }
+  const sha256 = createHash("sha256").update(data).digest("hex");
+  if (sha256 !== spec.sha256) return `is corrupt: expected SHA-256 ${spec.sha256}, got ${sha256}`;
+  return undefined;
+}
+
+function fmt(n: number): string {
+  return n.toLocaleString("en-US");
+}
+
+function isUrl(s: string): boolean {
+  return /^https?:\/\//i.test(s);
+}
+
+/** GET `url`, following a few redirects; resolves to the body of a 200 response. */
+function httpGet(url: string, timeoutMs: number, hint: string, redirects = MAX_REDIRECTS): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const client = url.startsWith("https:") ? https : http;
+    let body: Readable | undefined;
+    const req = client.get(url, { timeout: timeoutMs }, (res) => {
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if ([301, 302, 307, 308].includes(status) && location) {
+        res.resume(); // discard the redirect's body
+        if (redirects === 0) reject(new DataError(`GET ${url}: more than ${MAX_REDIRECTS} redirects; ${hint}`));
+        else resolve(httpGet(new URL(location, url).href, timeoutMs, hint, redirects - 1));
+      } else if (status !== 200) {
+        res.resume();
+        const answer = `HTTP ${status} ${res.statusMessage ?? ""}`.trim();
+        reject(new DataError(`GET ${url} answered ${answer}; ${hint}`));
+      } else {
+        body = res;
+        resolve(res);
+      }
+    });
+    // `timeout` only reports a silent socket; ending the request (and a body under way) is up to us.
+    req.on("timeout", () => {
+      const err = new Error(`timed out after ${timeoutMs} ms`);
+      body?.destroy(err);
+      req.destroy(err);
+    });
+    req.on("error", reject);
+  });
+}

@@ -1,0 +1,83 @@
+// Engine selection: which TensorFlow.js backend runs the tensors.
+//
+// Fastest first: tfjs-node (native TensorFlow, an optional dependency whose install needs the
+// internet), then WebAssembly with SIMD, then the plain JavaScript CPU backend. ZTH_ENGINE=node|wasm|cpu
+// forces one. Every notebook calls `initEngine()` in its first cell and prints what it got.
+import * as tf from "@tensorflow/tfjs";
+import { registerWasmFixes } from "./wasm-fixes";
+
+export type EngineName = "node" | "wasm" | "cpu";
+
+export interface EngineInfo {
+  engine: EngineName;
+  /** The backend name TensorFlow.js reports: "tensorflow", "wasm" or "cpu". */
+  backend: string;
+  simd?: boolean;
+  threads?: number;
+  versions: { tfjs: string; node: string; backend?: string };
+}
+
+const ENGINE_NAMES: EngineName[] = ["node", "wasm", "cpu"];
+let current: EngineInfo | undefined;
+
+/** Picks and starts the fastest engine that loads (or the one ZTH_ENGINE names); safe to call twice. */
+export async function initEngine(forced: string | undefined = process.env.ZTH_ENGINE): Promise<EngineInfo> {
+  if (forced && !ENGINE_NAMES.includes(forced as EngineName)) {
+    throw new Error(`ZTH_ENGINE=${forced} is not an engine: use one of ${ENGINE_NAMES.join(", ")} (or unset it).`);
+  }
+  if (current && (!forced || current.engine === forced)) return current;
+  // Production mode silences TensorFlow.js's console banners (its "install tfjs-node" hint would show
+  // up in every notebook as a red stderr block that reads like an error).
+  tf.enableProdMode();
+  const candidates = forced ? [forced as EngineName] : ENGINE_NAMES;
+  const failures: string[] = [];
+  for (const engine of candidates) {
+    try {
+      current = await start(engine);
+      return current;
+    } catch (error) {
+      failures.push(`${engine}: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  throw new Error(`No TensorFlow.js engine could start.\n${failures.join("\n")}`);
+}
+
+/** The engine started by `initEngine`, or an error that says to call it first. */
+export function engineInfo(): EngineInfo {
+  if (!current) throw new Error("No engine yet: run `await initEngine()` first.");
+  return current;
+}
+
+/** One line for a notebook's first cell, e.g. "Engine: wasm (SIMD, 1 thread) | TensorFlow.js 4.22.0 | Node v20.20.2". */
+export function describeEngine(info: EngineInfo = engineInfo()): string {
+  const details: string[] = [];
+  if (info.simd !== undefined) details.push(info.simd ? "SIMD" : "no SIMD");
+  if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`);
+  if (info.versions.backend) details.push(`libtensorflow ${info.versions.backend}`);
+  const detail = details.length ? ` (${details.join(", ")})` : "";
+  return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
+}
+
+async function start(engine: EngineName): Promise<EngineInfo> {
+  const versions = { tfjs: tf.version.tfjs, node: process.version };
+  if (engine === "node") {
+    // Loading tfjs-node registers the "tensorflow" backend; it throws when its native library is missing.
+    const tfnode = require("@tensorflow/tfjs-node") as { version: Record<string, string> };
+    await setBackend("tensorflow");
+    return { engine, backend: "tensorflow", versions: { ...versions, backend: tfnode.version["tfjs-node"] } };
+  }
+  if (engine === "wasm") {
+    const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
+    registerWasmFixes();
+    await setBackend("wasm");
+    const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
+    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), versions };
+  }
+  await setBackend("cpu");
+  return { engine, backend: "cpu", versions };
+}
+
+async function setBackend(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new Error(`backend "${name}" did not initialise`);
+  await tf.ready();
+}

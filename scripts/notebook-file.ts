@@ -1,0 +1,58 @@
+// Reading and writing .ipynb files the way Jupyter does, so a file written here and the same file
+// saved from Jupyter differ only where their content does.
+import * as fs from "node:fs";
+
+/** The parts of nbformat 4 that the scripts look at; everything else is carried through untouched. */
+export interface Output {
+  output_type: "stream" | "display_data" | "execute_result" | "error" | string;
+  name?: string; // stream: "stdout" | "stderr"
+  text?: string | string[];
+  ename?: string;
+  evalue?: string;
+  traceback?: string[];
+  [key: string]: unknown;
+}
+
+export interface Cell {
+  cell_type: "code" | "markdown" | "raw" | string;
+  source: string | string[];
+  metadata: Record<string, unknown>;
+  outputs?: Output[];
+  execution_count?: number | null;
+  [key: string]: unknown;
+}
+
+export interface Notebook {
+  cells: Cell[];
+  metadata: { kernelspec?: { name?: string; display_name?: string; language?: string }; [key: string]: unknown };
+  nbformat: number;
+  nbformat_minor: number;
+}
+
+/** nbformat stores multi-line strings either whole or as a list of lines. */
+export function joinText(text: string | string[] | undefined): string {
+  return Array.isArray(text) ? text.join("") : (text ?? "");
+}
+
+export function readNotebook(file: string): Notebook {
+  return JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
+}
+
+/** Jupyter's own format: keys sorted, 1-space indent, non-ASCII kept as is, trailing newline. */
+export function formatNotebook(notebook: Notebook): string {
+  return JSON.stringify(sortKeys(notebook), null, 1) + "\n";
+}
+
+export function writeNotebook(file: string, notebook: Notebook): void {
+  fs.writeFileSync(file, formatNotebook(notebook));
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const sorted: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return sorted;
+  }
+  return value;
+}

@@ -1,0 +1,217 @@
+import { test, type TestContext } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { DATASETS, ensureDataset, loadNames, loadText, projectRoot } from "../lib/data";
+
+// The real files, whose size and SHA-256 match the registry.
+const SHARED = "/work/shared/data";
+const NAMES = fs.readFileSync(path.join(SHARED, "names.txt"));
+
+// The tests choose their sources themselves; the caller's environment must not interfere.
+delete process.env.ZTH_DATA_DIR;
+delete process.env.ZTH_DATA_MIRROR;
+
+const quiet = () => {};
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "zth-data-"));
+  t.after(() => fs.promises.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A local HTTP server for one test; returns its base URL. */
+async function serve(t: TestContext, handler: http.RequestListener): Promise<string> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** Serves `body` at /names.txt and 404 elsewhere. */
+function serveNames(t: TestContext, body: Buffer): Promise<string> {
+  return serve(t, (req, res) => {
+    if (req.url !== "/names.txt") return void res.writeHead(404).end("not here");
+    res.writeHead(200, { "content-length": body.length }).end(body);
+  });
+}
+
+/** A URL on which nothing listens. */
+async function closedPortUrl(): Promise<string> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+}
+
+const sha256 = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+test("a good file from a URL mirror is kept and its path returned", async (t) => {
+  const dir = await tempDir(t);
+  const base = await serveNames(t, NAMES);
+  const logs: string[] = [];
+  const file = await ensureDataset("names", { dir, mirror: base, log: (l) => logs.push(l) });
+  assert.equal(file, path.join(dir, "names.txt"));
+  assert.ok(path.isAbsolute(file));
+  assert.deepEqual(fs.readFileSync(file), NAMES);
+  assert.deepEqual(fs.readdirSync(dir), ["names.txt"]); // no temporary file left
+  assert.deepEqual(logs, [`downloaded names.txt (228,145 bytes) from ${base}/names.txt`]);
+});
+
+test("a verified file in the cache is used without asking any source", async (t) => {
+  const dir = await tempDir(t);
+  fs.writeFileSync(path.join(dir, "names.txt"), NAMES);
+  const logs: string[] = [];
+  const file = await ensureDataset("names", { dir, mirror: await closedPortUrl(), log: (l) => logs.push(l) });
+  assert.equal(file, path.join(dir, "names.txt"));
+  assert.deepEqual(logs, []);
+});
+
+test("a corrupt download (right size, wrong bytes) is rejected and not kept", async (t) => {
+  const dir = await tempDir(t);
+  const corrupt = Buffer.from(NAMES);
+  corrupt[1000] ^= 1;
+  const base = await serveNames(t, corrupt);
+  await assert.rejects(ensureDataset("names", { dir, mirror: base, log: quiet }), (err: Error) => {
+    assert.match(err.message, /"names"/);
+    assert.ok(err.message.includes(`${base}/names.txt`), err.message);
+    assert.ok(err.message.includes(DATASETS.names.sha256), err.message);
+    assert.ok(err.message.includes(sha256(corrupt)), err.message);
+    return true;
+  });
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("a truncated download is rejected with a size error and not kept", async (t) => {
+  const dir = await tempDir(t);
+  const base = await serveNames(t, NAMES.subarray(0, 1000));
+  await assert.rejects(ensureDataset("names", { dir, mirror: base, log: quiet }), /expected 228,145 bytes, got 1,000 bytes/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("HTTP 404 is reported with the URL and the status", async (t) => {
+  const dir = await tempDir(t);
+  const base = await serve(t, (_req, res) => void res.writeHead(404).end());
+  await assert.rejects(ensureDataset("names", { dir, mirror: base, log: quiet }), (err: Error) => {
+    assert.ok(err.message.includes(`GET ${base}/names.txt answered HTTP 404`), err.message);
+    return true;
+  });
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("redirects are followed, but not forever", async (t) => {
+  const dir = await tempDir(t);
+  const base = await serve(t, (req, res) => {
+    if (req.url === "/a") return void res.writeHead(301, { location: "/b" }).end();
+    if (req.url === "/b") return void res.writeHead(307, { location: `${base}/names.txt` }).end();
+    if (req.url === "/loop") return void res.writeHead(302, { location: "/loop" }).end();
+    res.writeHead(200).end(NAMES);
+  });
+  // No mirror: the public URL, replaced by a local one.
+  const file = await ensureDataset("names", { dir, mirror: "", spec: { url: `${base}/a` }, log: quiet });
+  assert.deepEqual(fs.readFileSync(file), NAMES);
+
+  const other = await tempDir(t);
+  await assert.rejects(ensureDataset("names", { dir: other, mirror: "", spec: { url: `${base}/loop` }, log: quiet }), /redirects/);
+  assert.deepEqual(fs.readdirSync(other), []);
+});
+
+test("a mirror folder is copied from", async (t) => {
+  const dir = await tempDir(t);
+  const mirror = await tempDir(t);
+  fs.writeFileSync(path.join(mirror, "names.txt"), NAMES);
+  const logs: string[] = [];
+  const file = await ensureDataset("names", { dir, mirror, log: (l) => logs.push(l) });
+  assert.deepEqual(fs.readFileSync(file), NAMES);
+  assert.deepEqual(fs.readdirSync(dir), ["names.txt"]);
+  assert.match(logs.join("\n"), /^copied names.txt \(228,145 bytes\)/);
+});
+
+test("a mirror folder without the file gives a clear error", async (t) => {
+  const dir = await tempDir(t);
+  const mirror = await tempDir(t);
+  await assert.rejects(ensureDataset("names", { dir, mirror, log: quiet }), /could not copy names.txt from .*ENOENT.*ZTH_DATA_MIRROR/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("a corrupt file in the cache is reported and replaced from the mirror", async (t) => {
+  const dir = await tempDir(t);
+  fs.writeFileSync(path.join(dir, "names.txt"), "not the names\n");
+  const logs: string[] = [];
+  const file = await ensureDataset("names", { dir, mirror: SHARED, log: (l) => logs.push(l) });
+  assert.deepEqual(fs.readFileSync(file), NAMES);
+  assert.deepEqual(fs.readdirSync(dir), ["names.txt"]);
+  assert.match(logs[0], /names.txt is not the expected file \(has the wrong size.*\); fetching it again/);
+});
+
+test("an unreachable source gives one line that mentions ZTH_DATA_MIRROR", async (t) => {
+  const dir = await tempDir(t);
+  const closed = await closedPortUrl();
+  const check = (err: Error) => {
+    assert.ok(!err.message.includes("\n"), err.message);
+    assert.match(err.message, /^could not download names.txt from .*ECONNREFUSED.*ZTH_DATA_MIRROR/);
+    assert.ok(err.message.includes(dir), err.message); // says where to put the file
+    return true;
+  };
+  // An unreachable mirror (the public URL is local too, so no real network is touched either way).
+  await assert.rejects(ensureDataset("names", { dir, mirror: closed, spec: { url: `${closed}/names.txt` }, log: quiet }), check);
+  // No mirror and an unreachable public URL.
+  await assert.rejects(ensureDataset("names", { dir, mirror: "", spec: { url: `${closed}/names.txt` }, log: quiet }), check);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("a silent server times out", async (t) => {
+  const dir = await tempDir(t);
+  const base = await serve(t, () => {}); // never answers
+  await assert.rejects(
+    ensureDataset("names", { dir, mirror: base, timeoutMs: 200, log: quiet }),
+    /could not download names.txt from .*timed out after 200 ms.*ZTH_DATA_MIRROR/,
+  );
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("a body that stalls half-way times out and leaves nothing", async (t) => {
+  const dir = await tempDir(t);
+  const base = await serve(t, (_req, res) => {
+    res.writeHead(200, { "content-length": NAMES.length });
+    res.write(NAMES.subarray(0, 1000)); // ...and nothing more
+  });
+  await assert.rejects(ensureDataset("names", { dir, mirror: base, timeoutMs: 200, log: quiet }), /timed out after 200 ms.*ZTH_DATA_MIRROR/);
+  assert.deepEqual(fs.readdirSync(dir), []);
+});
+
+test("loadNames gives the 32,033 names", async (t) => {
+  const dir = await tempDir(t);
+  const names = await loadNames({ dir, mirror: SHARED, log: quiet });
+  assert.equal(names.length, 32_033);
+  assert.equal(Math.min(...names.map((n) => n.length)), 2);
+  assert.equal(Math.max(...names.map((n) => n.length)), 15);
+  assert.equal(names[0], "emma");
+});
+
+test("ZTH_DATA_DIR and ZTH_DATA_MIRROR are honoured", async (t) => {
+  const dir = await tempDir(t);
+  process.env.ZTH_DATA_DIR = dir;
+  process.env.ZTH_DATA_MIRROR = SHARED;
+  t.after(() => {
+    delete process.env.ZTH_DATA_DIR;
+    delete process.env.ZTH_DATA_MIRROR;
+  });
+  const text = await loadText("tinyshakespeare", { log: quiet });
+  assert.equal(text.length, 1_115_394);
+  assert.ok(text.startsWith("First Citizen:"));
+  assert.deepEqual(fs.readdirSync(dir), ["tinyshakespeare.txt"]);
+});
+
+test("the project root is found from lib/", () => {
+  assert.equal(projectRoot(), path.resolve(__dirname, ".."));
+  assert.equal(JSON.parse(fs.readFileSync(path.join(projectRoot(), "package.json"), "utf8")).name, "nn-zero-to-hero-ts");
+});
