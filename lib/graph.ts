@@ -1,6 +1,7 @@
 // Drawing a micrograd computation graph, as micrograd's draw_dot does: Graphviz DOT text, rendered to
 // SVG by Graphviz compiled to WebAssembly (@viz-js/viz), so it works offline.
 import { instance, type Viz } from "@viz-js/viz";
+import { escapeHtml, showHtml } from "./display";
 import { topologicalOrder, type Value } from "./micrograd";
 
 /** Backslash-escapes what Graphviz's record labels treat as syntax: { } | < > " and \ itself. */
@@ -35,5 +36,25 @@ let graphviz: Promise<Viz> | undefined;
 /** The graph behind `root` as SVG text, ready for tslab's `display.svg` (or `display.html`). */
 export async function drawGraph(root: Value): Promise<string> {
   graphviz ??= instance();
-  return (await graphviz).renderString(graphDot(root), { format: "svg" });
+  const svg = (await graphviz).renderString(graphDot(root), { format: "svg" });
+  // Keep only the <svg> element: the XML declaration and DOCTYPE Graphviz puts in front break
+  // nbconvert's HTML export (its SVG cleaner rejects a string with an encoding declaration).
+  return svg.slice(svg.indexOf("<svg"));
+}
+
+/**
+ * The graph as an HTML <img> holding the SVG (a data: URL), scaled down to fit the page width.
+ * An <img> displays the same everywhere: an image/svg+xml output is emptied by nbconvert 6.5's HTML
+ * export (its cleaner strips every element inside <svg>), while an <img> survives it and untrusted
+ * notebooks alike.
+ */
+export async function graphHtml(root: Value): Promise<string> {
+  const src = `data:image/svg+xml;base64,${Buffer.from(await drawGraph(root), "utf8").toString("base64")}`;
+  const alt = `computation graph of ${root.label || "a Value"}`;
+  return `<img src="${src}" alt="${escapeHtml(alt)}" style="max-width:100%">`;
+}
+
+/** Draws the graph behind `root` under the current cell, like micrograd's `draw_dot(root)`. */
+export async function showGraph(root: Value): Promise<void> {
+  showHtml(await graphHtml(root), `(graph of ${root.label || "a Value"}: ${topologicalOrder(root).length} Values, drawn in a notebook)`);
 }

@@ -135,12 +135,16 @@ export function scatterPlot(
   };
 }
 
+/** Low values white, high values dark blue, as matplotlib's "Blues" in the lecture (plotly's "Blues" runs the other way). */
+const WHITE_TO_BLUE: [number, string][] = [[0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1, "#08306b"]];
+
 export interface HeatmapOptions extends PlotOptions {
   /** Text drawn in each cell (may contain <br>), e.g. the bigram and its count. */
   cellText?: string[][];
   xLabels?: string[];
   yLabels?: string[];
-  colorscale?: string;
+  /** A plotly colorscale name ("Greys", "Viridis", ...) or a list of [fraction, colour] stops. */
+  colorscale?: string | [number, string][];
   showScale?: boolean;
 }
 
@@ -157,7 +161,7 @@ export function heatmap(matrix: number[][], options: HeatmapOptions = {}): Figur
       {
         type: "heatmap",
         z: matrix,
-        colorscale: options.colorscale ?? "Blues",
+        colorscale: options.colorscale ?? WHITE_TO_BLUE,
         showscale: options.showScale ?? !options.cellText,
         ...(options.cellText
           ? { text: options.cellText, texttemplate: "%{text}", textfont: { size: 8 }, hovertemplate: "%{text}<extra></extra>" }

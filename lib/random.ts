@@ -42,8 +42,12 @@ export class Generator {
   /** One index drawn with probability proportional to `weights` (like torch.multinomial, one sample). */
   multinomial(weights: ArrayLike<number>): number {
     let total = 0;
-    for (let i = 0; i < weights.length; i++) total += weights[i];
-    if (!(total > 0) || !Number.isFinite(total)) {
+    let negative = false;
+    for (let i = 0; i < weights.length; i++) {
+      total += weights[i];
+      if (weights[i] < 0) negative = true; // a negative weight can leave a positive sum: check each
+    }
+    if (negative || !(total > 0) || !Number.isFinite(total)) {
       throw new Error(`multinomial needs non-negative weights with a finite, positive sum (got ${total}).`);
     }
     let remaining = this.random() * total;

@@ -20,6 +20,7 @@ export interface PageReport {
   pageErrors: string[]; // uncaught exceptions in the page's scripts
   consoleErrors: string[]; // reported, not failed on: e.g. the page's links to online resources
   screenshot?: string;
+  seconds: number;
   ok: boolean;
 }
 
@@ -34,7 +35,7 @@ export function findChromium(): string | undefined {
 }
 
 /** How long a page may take to draw its plots (plotly.js itself is ~5 MB of inline script). */
-const drawTimeoutMs = 30_000;
+const drawTimeoutMs = 10_000;
 
 export async function checkHtml(
   files: string[],
@@ -52,6 +53,7 @@ export async function checkHtml(
   const pages: PageReport[] = [];
   try {
     for (const file of files) {
+      const started = Date.now();
       const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
       const pageErrors: string[] = [];
       const consoleErrors: string[] = [];
@@ -80,7 +82,7 @@ export async function checkHtml(
         await page.screenshot({ path: screenshot, fullPage: true });
       }
       await page.close();
-      pages.push({ file, plots, drawn, pageErrors, consoleErrors, screenshot, ok: drawn === plots && pageErrors.length === 0 });
+      pages.push({ file, plots, drawn, pageErrors, consoleErrors, screenshot, seconds: (Date.now() - started) / 1000, ok: drawn === plots && pageErrors.length === 0 });
     }
   } finally {
     await browser.close();
@@ -92,7 +94,7 @@ export function formatHtmlReport(report: HtmlReport): string {
   const lines: string[] = [];
   for (const page of report.pages) {
     const name = path.relative(process.cwd(), page.file);
-    lines.push(`${page.ok ? "ok    " : "FAILED"} ${name}: ${page.drawn}/${page.plots} plots drawn, ${page.pageErrors.length} page error(s)`);
+    lines.push(`${page.ok ? "ok    " : "FAILED"} ${name}: ${page.drawn}/${page.plots} plots drawn, ${page.pageErrors.length} page error(s) (${page.seconds.toFixed(1)} s)`);
     for (const error of page.pageErrors) lines.push(`         page error: ${error}`);
     if (page.drawn < page.plots) lines.push(`         ${page.plots - page.drawn} plot(s) not drawn by plotly`);
     for (const error of page.consoleErrors) lines.push(`         (console: ${error})`);

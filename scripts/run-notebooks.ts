@@ -89,7 +89,7 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
     const why = run.timedOut
       ? `interrupted after the deadline of ${options.deadlineSeconds} s`
       : `nbconvert exited with ${run.code ?? run.signal}`;
-    // The partly executed notebook is not written in this case; the stderr tail says which cell.
+    // nbconvert writes no notebook then; its exception (for a cell timeout: a preview of the cell) is the report.
     return { notebook: shown, ok: false, failures: [], nbconvertError: `${why}:\n${pythonError(run.stderr)}`, seconds, outputPath };
   }
 
@@ -305,7 +305,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(`No notebooks found in ${displayPath(notebooksDir)}.`);
     return 0;
   }
-  if (!process.env.ZTH_DATA_MIRROR) console.log("note: ZTH_DATA_MIRROR is not set; notebooks will fetch their data themselves.");
+  if (!process.env.ZTH_DATA_MIRROR) console.log("note: ZTH_DATA_MIRROR is not set: notebooks use data/ or download the data sets.");
 
   const { python } = prepareJupyter();
   console.log(`Running ${notebooks.length} notebook(s) in ${quick ? "quick" : "full"} mode with ${python} -m nbconvert\n`);

@@ -10,7 +10,7 @@ import {
   topologicalOrder,
 } from "../lib/micrograd";
 import { Generator } from "../lib/random";
-import { drawGraph, graphDot } from "../lib/graph";
+import { drawGraph, graphDot, graphHtml } from "../lib/graph";
 
 const random = new Generator(1234);
 const uniform = (low: number, high: number) => low + (high - low) * random.random();
@@ -322,7 +322,7 @@ test("graphDot escapes record syntax in labels", () => {
 test("drawGraph renders the graph to SVG with every label, data and grad", async () => {
   const { nodes, L } = lectureExample();
   const svg = (await drawGraph(L)).replaceAll("&#45;", "-"); // Graphviz writes minus signs as &#45;
-  assert.match(svg, /<svg[\s>]/);
+  assert.match(svg, /^<svg[\s>]/, "starts with the <svg> element: no XML declaration, which nbconvert's HTML export rejects");
   assert.match(svg, /<\/svg>\s*$/);
   for (const node of nodes) {
     assert.ok(svg.includes(`>${node.label}<`), `label ${node.label}`);
@@ -335,4 +335,12 @@ test("drawGraph renders the graph to SVG with every label, data and grad", async
   const n = new Neuron(2, "tanh", new Generator(0)).forward([2, 0]);
   n.backward();
   assert.match(await drawGraph(n), /tanh/);
+});
+
+test("graphHtml wraps the SVG in an <img> that nbconvert's HTML export keeps", async () => {
+  const { L } = lectureExample();
+  const html = await graphHtml(L);
+  const match = html.match(/^<img src="data:image\/svg\+xml;base64,([A-Za-z0-9+/=]+)" alt="computation graph of L"/);
+  assert.ok(match, html.slice(0, 200));
+  assert.equal(Buffer.from(match[1], "base64").toString("utf8"), await drawGraph(L));
 });
