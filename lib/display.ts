@@ -1,4 +1,4 @@
-// Rich output in a tslab notebook cell (HTML, SVG), with a plain-text stand-in outside a notebook,
+// Rich output in a tslab notebook cell (HTML), with a plain-text stand-in outside a notebook,
 // so library code that shows things also runs in tests and scripts.
 import type { Display } from "tslab";
 
@@ -10,29 +10,19 @@ function tslabDisplay(): Display | undefined {
   }
 }
 
-/** Shows HTML under the current cell; returns false (and prints `fallbackText`) outside a notebook. */
-export function showHtml(html: string, fallbackText?: string): boolean {
-  return showWith((display) => display.html(html), fallbackText);
-}
-
-/** Shows an SVG image under the current cell; returns false (and prints `fallbackText`) outside a notebook. */
-export function showSvg(svg: string, fallbackText?: string): boolean {
-  return showWith((display) => display.svg(svg), fallbackText);
-}
-
-function showWith(send: (display: Display) => void, fallbackText?: string): boolean {
+/**
+ * Shows HTML under the current cell; outside a notebook it prints `fallbackText` instead.
+ * (Images go in as <img> inside HTML: nbconvert's HTML export empties image/svg+xml outputs.)
+ */
+export function showHtml(html: string, fallbackText?: string): void {
   const display = tslabDisplay();
   try {
-    if (display) {
-      send(display);
-      return true;
-    }
+    if (display) return display.html(html);
   } catch (error) {
     // tslab throws "Not ready" when its display is used outside a running kernel.
     if ((error as Error).message !== "Not ready") throw error;
   }
   if (fallbackText) console.log(fallbackText);
-  return false;
 }
 
 /**

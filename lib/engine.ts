@@ -53,7 +53,7 @@ export function describeEngine(info: EngineInfo = engineInfo()): string {
   const details: string[] = [];
   if (info.simd !== undefined) details.push(info.simd ? "SIMD" : "no SIMD");
   if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`);
-  if (info.versions.backend) details.push(`libtensorflow ${info.versions.backend}`);
+  if (info.versions.backend) details.push(`tfjs-node ${info.versions.backend}`);
   const detail = details.length ? ` (${details.join(", ")})` : "";
   return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
 }

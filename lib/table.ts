@@ -14,7 +14,7 @@ function formatCell(value: unknown): string {
 
 /** An HTML <table> of the frame's columns and rows. */
 export function tableHtml(frame: TableLike, caption?: string): string {
-  // A one-column danfojs frame gives a flat list of values, not rows.
+  // Rows are arrays; a flat list (one value per row) is accepted too.
   const rows = frame.values.map((row) => (Array.isArray(row) ? row : [row]));
   const head = frame.columns.map((c) => `<th>${escapeHtml(c)}</th>`).join("");
   const body = rows
