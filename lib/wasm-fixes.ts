@@ -5,8 +5,22 @@
 // 2. It sends a matmul to its fast kernel (XNNPACK) only when neither side is transposed, while the
 //    stock matmul gradient multiplies by transposed operands, so every backward pass ran a slow
 //    scalar loop. Transposing explicitly first (a cheap copy) and then multiplying is measured faster.
+// The rest are for speed: a small model's training step is bound by the number of kernels and by a
+// few slow ones, not by arithmetic (measured for lecture 03's MLP: 900 -> ~2,000 steps/s).
+// 3. `Identity`, which autograd runs on every tensor it saves for the backward pass, copies the data;
+//    sharing it, as the CPU backend does, is enough, because no kernel writes into its inputs.
+// 4. `GatherV2` (the embedding lookup C[X]) took ~40 us for 96 rows; a plain loop takes a few.
+//    Its gradient along axis 0 is one segment sum; the stock rule adds two (identity) transposes.
+// 5. `Tanh` ran the C library's scalar tanh (~15 ns per number, ~100 us for a [32, 200] batch).
+// 6. Softmax cross-entropy as one kernel forward and one backward, in place of ~20 small kernels
+//    (see `crossEntropy` in losses.ts, which uses them when the backend has them).
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
+
+/** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
+export const SOFTMAX_CROSS_ENTROPY = "SoftmaxCrossEntropy";
+const SOFTMAX_CROSS_ENTROPY_GRAD = "SoftmaxCrossEntropyGrad";
+const TANH_GRAD = "TanhGrad";
 
 let registered = false;
 
@@ -15,25 +29,72 @@ export function registerWasmFixes(): void {
   registered = true;
   tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
   tf.registerGradient({ kernelName: "BatchMatMul", inputsToSave: ["a", "b"], gradFunc: batchMatMulGradient });
+  replaceKernel("Identity", () => identity);
+  replaceKernel("GatherV2", gather);
+  replaceGradient("GatherV2", gatherGradient);
+  replaceKernel("Tanh", () => tanh);
+  tf.registerKernel({ kernelName: TANH_GRAD, backendName: "wasm", kernelFunc: tanhGrad });
+  replaceGradient("Tanh", () => tanhGradient);
+  tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY, backendName: "wasm", kernelFunc: softmaxCrossEntropy });
+  tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
+  tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Plumbing: the WASM backend's memory, and swapping a stock kernel or gradient for ours.
 
 interface WasmBackend {
   readSync(dataId: object): tf.backend_util.BackendValues;
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+  incRef(dataId: object): void;
 }
 
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}
+type Kernel = (args: KernelArgs) => tf.TensorInfo;
+type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Record<string, () => tf.Tensor>;
+
+/** Our kernel in place of the WASM backend's; `make` gets the stock one, for the cases it keeps. */
+function replaceKernel(kernelName: string, make: (stock: Kernel) => Kernel): void {
+  const stock = tf.getKernel(kernelName, "wasm");
+  if (!stock) throw new Error(`wasm-fixes: the WASM backend has no ${kernelName} kernel to replace.`);
+  tf.unregisterKernel(kernelName, "wasm");
+  const kernelFunc = make(stock.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc;
+  // The stock setup (binding its WebAssembly function) still runs, for the calls handed back to it.
+  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc, setupFunc: stock.setupFunc });
+}
+
+/** Our gradient on the WASM backend, every other backend keeps the stock one; `make` gets the stock one too. */
+function replaceGradient(kernelName: string, make: (stock: GradFunc) => GradFunc): void {
+  const config = tf.getGradient(kernelName);
+  if (!config) throw new Error(`wasm-fixes: no stock gradient for ${kernelName}.`);
+  const stock = config.gradFunc as unknown as GradFunc;
+  const ours = make(stock);
+  tf.registerGradient({
+    ...config,
+    gradFunc: (dy, saved, attrs) => (tf.getBackend() === "wasm" ? ours : stock)(dy as tf.Tensor, saved, attrs),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 1. Segment sum, for the gradient of a lookup.
+
 /** out[segmentIds[i], ...] += x[i, ...], for segment ids in [0, numSegments). */
-function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }) {
+function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs.x!;
   const segmentIds = args.inputs.segmentIds!;
   const numSegments = args.attrs!.numSegments as number;
   const backend = args.backend as WasmBackend;
-  const values = backend.readSync(x.dataId) as tf.backend_util.TypedArray;
-  const ids = backend.readSync(segmentIds.dataId) as tf.backend_util.TypedArray;
+  const values = backend.typedArrayFromHeap(x);
+  const ids = backend.typedArrayFromHeap(segmentIds);
   // segmentIds covers the leading dimensions of x; each id owns a contiguous row of `rowSize` values.
-  const rowSize = tf.util.sizeFromShape(x.shape.slice(segmentIds.shape.length));
-  const output = backend.makeOutput([numSegments, ...x.shape.slice(segmentIds.shape.length)], x.dtype);
+  const rowShape = x.shape.slice(segmentIds.shape.length);
+  const rowSize = tf.util.sizeFromShape(rowShape);
+  const output = backend.makeOutput([numSegments, ...rowShape], x.dtype);
   const sums = backend.typedArrayFromHeap(output);
   sums.fill(0);
   for (let i = 0; i < ids.length; i++) {
@@ -45,6 +106,9 @@ function unsortedSegmentSum(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   }
   return output;
 }
+
+// ---------------------------------------------------------------------------------------------------
+// 2. Matmul gradient with explicit transposes.
 
 /** Swaps the last two axes: the explicit transpose that keeps matmuls on the fast path. */
 function transposeLastTwo(x: tf.Tensor): tf.Tensor {
@@ -71,4 +135,164 @@ function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], at
     return { a: () => matMul(b, grad, false, true), b: () => matMul(a, grad, false, false) };
   }
   return { a: () => matMul(b, grad, true, true), b: () => matMul(grad, a, true, true) };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 3. Identity shares its input's memory (reference-counted) instead of copying it.
+
+function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const x = inputs.x!;
+  (backend as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 4. Lookup (gather) and its gradient.
+
+/** out[..., indices..., ...] = x[..., indices[k], ...] along `axis`; batched gathers go to the stock kernel. */
+function gather(stock: Kernel): Kernel {
+  return (args) => {
+    const { inputs, attrs } = args;
+    if ((attrs!.batchDims as number) !== 0) return stock(args);
+    const x = inputs.x!;
+    const indices = inputs.indices!;
+    const backend = args.backend as WasmBackend;
+    const axis = tf.util.parseAxisParam(attrs!.axis as number, x.shape)[0];
+    const outer = tf.util.sizeFromShape(x.shape.slice(0, axis));
+    const axisSize = x.shape[axis];
+    const inner = tf.util.sizeFromShape(x.shape.slice(axis + 1));
+    const output = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
+    const source = backend.typedArrayFromHeap(x);
+    const ids = backend.typedArrayFromHeap(indices);
+    const target = backend.typedArrayFromHeap(output);
+    let to = 0;
+    for (let o = 0; o < outer; o++) {
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k];
+        if (!(id >= 0 && id < axisSize)) throw new Error(`GatherV2: the index value ${id} is not in [0, ${axisSize - 1}]`);
+        const from = (o * axisSize + id) * inner;
+        for (let j = 0; j < inner; j++) target[to++] = source[from + j];
+      }
+    }
+    return output;
+  };
+}
+
+/** d x[i] = sum of the rows of dy that looked up row i: one segment sum for a lookup along axis 0. */
+function gatherGradient(stock: GradFunc): GradFunc {
+  return (dy, saved, attrs) => {
+    const [x, indices] = saved;
+    if ((attrs.batchDims as number) !== 0 || tf.util.parseAxisParam(attrs.axis as number, x.shape)[0] !== 0) {
+      return stock(dy, saved, attrs);
+    }
+    const rows = [indices.size, ...x.shape.slice(1)];
+    return {
+      x: () => tf.unsortedSegmentSum(dy.reshape(rows), indices.as1D(), x.shape[0]),
+      indices: () => indices,
+    };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 5. tanh and its gradient.
+
+// tanh(x) = p(x) / q(x) on [-c, c] and +-1 beyond: the rational approximation that Eigen (and so
+// TensorFlow's CPU kernels) use for float32, within 2.4e-7 of the exact value. Much faster than libm.
+const TANH_CLAMP = 7.90531110763549805;
+const P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
+const Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
+
+function tanh({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const x = inputs.x!;
+  const output = wasm.makeOutput(x.shape, "float32");
+  const xs = wasm.typedArrayFromHeap(x);
+  const ys = wasm.typedArrayFromHeap(output);
+  const [p1, p3, p5, p7, p9, p11, p13] = P;
+  const [q0, q2, q4, q6] = Q;
+  for (let i = 0; i < xs.length; i++) {
+    const v = Math.min(TANH_CLAMP, Math.max(-TANH_CLAMP, xs[i]));
+    const v2 = v * v;
+    const p = v * (p1 + v2 * (p3 + v2 * (p5 + v2 * (p7 + v2 * (p9 + v2 * (p11 + v2 * p13))))));
+    ys[i] = p / (q0 + v2 * (q2 + v2 * (q4 + v2 * q6)));
+  }
+  return output;
+}
+
+/** dx = dy * (1 - y^2) in one pass (the stock rule runs four kernels). */
+function tanhGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const output = wasm.makeOutput(inputs.y!.shape, "float32");
+  const y = wasm.typedArrayFromHeap(inputs.y!);
+  const dy = wasm.typedArrayFromHeap(inputs.dy!);
+  const dx = wasm.typedArrayFromHeap(output);
+  for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * (1 - y[i] * y[i]);
+  return output;
+}
+
+function tanhGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
+  const [y] = saved;
+  return { x: () => tf.engine().runKernel(TANH_GRAD, { y, dy }) as tf.Tensor };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 6. Softmax cross-entropy: loss = mean over rows of logsumexp(logits[i]) - logits[i, targets[i]].
+
+function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { logits, targets } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo };
+  const [rows, classes] = logits.shape;
+  const values = wasm.typedArrayFromHeap(logits);
+  const labels = wasm.typedArrayFromHeap(targets);
+  let total = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = i * classes;
+    const target = checkedTarget(labels[i], classes);
+    total += logSumExp(values, row, classes) - values[row + target];
+  }
+  const output = wasm.makeOutput([], "float32");
+  wasm.typedArrayFromHeap(output)[0] = total / rows;
+  return output;
+}
+
+/** d logits = (softmax(logits) - onehot(targets)) * dy / rows. */
+function softmaxCrossEntropyGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { logits, targets, dy } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; dy: tf.TensorInfo };
+  const [rows, classes] = logits.shape;
+  const values = wasm.typedArrayFromHeap(logits);
+  const labels = wasm.typedArrayFromHeap(targets);
+  const scale = wasm.typedArrayFromHeap(dy)[0] / rows;
+  const output = wasm.makeOutput([rows, classes], "float32");
+  const grad = wasm.typedArrayFromHeap(output);
+  for (let i = 0; i < rows; i++) {
+    const row = i * classes;
+    const lse = logSumExp(values, row, classes);
+    for (let j = 0; j < classes; j++) grad[row + j] = Math.exp(values[row + j] - lse) * scale;
+    grad[row + checkedTarget(labels[i], classes)] -= scale;
+  }
+  return output;
+}
+
+function softmaxCrossEntropyGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) {
+  const [logits, targets] = saved;
+  return {
+    logits: () => tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, dy: dy as tf.Tensor }) as tf.Tensor,
+    targets: () => targets, // integer labels have no gradient; autograd never asks for it
+  };
+}
+
+/** log(sum(exp(row))), with the row's maximum subtracted first so that exp cannot overflow. */
+function logSumExp(values: tf.backend_util.TypedArray, start: number, length: number): number {
+  let max = -Infinity;
+  for (let j = start; j < start + length; j++) if (values[j] > max) max = values[j];
+  if (!Number.isFinite(max)) return max; // +-Infinity or NaN: the loss is not finite either way
+  let sum = 0;
+  for (let j = start; j < start + length; j++) sum += Math.exp(values[j] - max);
+  return max + Math.log(sum);
+}
+
+function checkedTarget(target: number, classes: number): number {
+  if (!(target >= 0 && target < classes)) throw new Error(`crossEntropy: target ${target} is not a class index in [0, ${classes - 1}].`);
+  return target;
 }

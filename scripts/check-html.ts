@@ -8,6 +8,7 @@
 // downloads a browser of its own. Screenshots go to build/screenshots/.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { Browser, Page } from "playwright-core";
 import { projectRoot } from "./kernel";
 
 export const htmlDir = path.join(projectRoot, "build", "html");
@@ -37,19 +38,43 @@ export function findChromium(): string | undefined {
 /** How long a page may take to draw its plots (plotly.js itself is ~5 MB of inline script). */
 const drawTimeoutMs = 10_000;
 
-export async function checkHtml(
-  files: string[],
-  options: { chromium?: string; screenshots?: boolean } = {},
-): Promise<HtmlReport> {
-  const executablePath = options.chromium ?? findChromium();
+/** Headless Chromium (the system's, never a download) for the HTML scripts; close it when done. */
+export async function launchBrowser(chromiumPath?: string): Promise<Browser> {
+  const executablePath = chromiumPath ?? findChromium();
   if (!executablePath) throw new Error("No Chromium found: install it (Debian: apt-get install chromium) or set CHROMIUM.");
   // Loaded here, not at the top, so the notebook runner works where playwright-core is absent.
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
+  return chromium.launch({
     executablePath,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update", "--no-first-run", "--disable-sync"],
   });
+}
+
+/** Opens an exported page offline: anything it would fetch from the network is refused at once
+ *  instead of waiting for a timeout (nbconvert's template links require.js and MathJax online). */
+export async function openPage(page: Page, file: string): Promise<void> {
+  await page.route(/^https?:/, (route) => route.abort());
+  await page.goto(`file://${path.resolve(file)}`, { waitUntil: "load" });
+}
+
+/** Waits until plotly drew an SVG into every plot container, or gives up after `timeoutMs`. */
+export async function waitForPlots(page: Page, timeoutMs: number = drawTimeoutMs): Promise<void> {
+  await page
+    .waitForFunction(
+      () => Array.from(document.querySelectorAll(".zth-plot")).every((div) => div.querySelector(".main-svg")),
+      undefined,
+      { timeout: timeoutMs },
+    )
+    .catch(() => undefined);
+}
+
+/** `browser`: reuse an open browser (left open); otherwise one is launched and closed here. */
+export async function checkHtml(
+  files: string[],
+  options: { chromium?: string; screenshots?: boolean; browser?: Browser } = {},
+): Promise<HtmlReport> {
+  const browser = options.browser ?? (await launchBrowser(options.chromium));
   const pages: PageReport[] = [];
   try {
     for (const file of files) {
@@ -61,19 +86,11 @@ export async function checkHtml(
       page.on("console", (message) => {
         if (message.type() === "error") consoleErrors.push(message.text());
       });
-      // A page must work offline: anything it would fetch from the network is refused at once
-      // instead of waiting for a timeout (nbconvert's template links require.js and MathJax online).
-      await page.route(/^https?:/, (route) => route.abort());
-      await page.goto(`file://${path.resolve(file)}`, { waitUntil: "load" });
+      // A page must work offline.
+      await openPage(page, file);
       const plots = await page.locator(".zth-plot").count();
       // Plotly draws asynchronously; wait until every container has its SVG, or give up and count.
-      await page
-        .waitForFunction(
-          () => Array.from(document.querySelectorAll(".zth-plot")).every((div) => div.querySelector(".main-svg")),
-          undefined,
-          { timeout: drawTimeoutMs },
-        )
-        .catch(() => undefined);
+      await waitForPlots(page);
       const drawn = await page.locator(".zth-plot:has(.main-svg)").count();
       let screenshot: string | undefined;
       if (options.screenshots ?? true) {
@@ -85,7 +102,7 @@ export async function checkHtml(
       pages.push({ file, plots, drawn, pageErrors, consoleErrors, screenshot, seconds: (Date.now() - started) / 1000, ok: drawn === plots && pageErrors.length === 0 });
     }
   } finally {
-    await browser.close();
+    if (!options.browser) await browser.close();
   }
   return { ok: pages.every((p) => p.ok), pages };
 }

@@ -2,13 +2,15 @@
 // fails loudly on any cell error or stderr output.
 //
 //   tsx scripts/run-notebooks.ts --quick [notebooks/x.ipynb ...]   quick mode (ZTH_QUICK=1), no HTML
-//   tsx scripts/run-notebooks.ts --full  [notebooks/x.ipynb ...]   full run, then HTML + browser check
+//   tsx scripts/run-notebooks.ts --full  [notebooks/x.ipynb ...]   full run, then HTML, plot pictures
+//                                                                  (embed-plot-images.ts) + browser check
 //
 // Executed notebooks go to build/notebooks/, HTML to build/html/.
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkHtml, findChromium, formatHtmlReport } from "./check-html";
+import { checkHtml, findChromium, formatHtmlReport, launchBrowser } from "./check-html";
+import { embedPlotImages, formatEmbedResult } from "./embed-plot-images";
 import { notebooksDir, prepareJupyter, projectRoot } from "./kernel";
 import { type Cell, type Notebook, joinText, readNotebook, writeNotebook } from "./notebook-file";
 
@@ -334,16 +336,29 @@ async function main(argv: string[]): Promise<number> {
   if (!quick && htmlPages.size > 0) {
     const chromium = findChromium();
     if (!chromium) {
-      console.log("\nSkipping the browser check of build/html: no Chromium (set CHROMIUM or install chromium).");
+      console.log("\nSkipping plot pictures and the browser check of build/html: no Chromium (set CHROMIUM or install chromium);"
+        + " the notebooks work, but show no plot where scripts do not run.");
     } else {
-      const started = Date.now();
-      console.log(`\nChecking ${htmlPages.size} HTML page(s) in ${chromium}`);
-      const report = await checkHtml([...htmlPages.keys()], { chromium });
-      console.log(formatHtmlReport(report));
-      console.log(`  browser check: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      for (const page of report.pages) {
-        const result = htmlPages.get(page.file);
-        if (!page.ok && result) htmlFailed.add(result);
+      const browser = await launchBrowser(chromium);
+      try {
+        // Static pictures of the plots for untrusted notebooks and GitHub; this re-exports the HTML.
+        console.log(`\nEmbedding plot pictures (for viewers without scripts), with ${chromium}`);
+        for (const [page, result] of htmlPages) {
+          const embedded = await embedPlotImages(result.outputPath, page, { browser, exportHtml });
+          console.log(formatEmbedResult(embedded));
+          if (!embedded.ok) htmlFailed.add(result);
+        }
+        const started = Date.now();
+        console.log(`\nChecking ${htmlPages.size} HTML page(s) in ${chromium}`);
+        const report = await checkHtml([...htmlPages.keys()], { browser });
+        console.log(formatHtmlReport(report));
+        console.log(`  browser check: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        for (const page of report.pages) {
+          const result = htmlPages.get(page.file);
+          if (!page.ok && result) htmlFailed.add(result);
+        }
+      } finally {
+        await browser.close();
       }
     }
   }
