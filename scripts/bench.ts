@@ -1,0 +1,109 @@
+// Training speed of lecture 03's MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32) on the
+// default engine, and where a step's time goes.
+//
+//   npx tsx scripts/bench.ts [--steps 20000] [--engine wasm|cpu] [--no-profile]
+import * as os from "node:os";
+import * as tf from "@tensorflow/tfjs";
+import { describeEngine, initEngine } from "../lib/engine";
+import { loadNames } from "../lib/data";
+import { buildDataset, sampleBatch, splitWords, type Dataset } from "../lib/dataset";
+import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
+import { Generator } from "../lib/random";
+import { namesTokenizer } from "../lib/tokenizer";
+import { train, trainStep } from "../lib/train";
+
+const LECTURE_03: MLPConfig = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };
+const BATCH = 32;
+
+function option(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+/** Microseconds per call of `f`, the best of 3 rounds of `n` calls (the machine may be shared). */
+function microseconds(n: number, f: () => void): number {
+  let best = Infinity;
+  for (let round = 0; round < 3; round++) {
+    const start = performance.now();
+    for (let i = 0; i < n; i++) f();
+    best = Math.min(best, ((performance.now() - start) / n) * 1000);
+  }
+  return best;
+}
+
+/**
+ * Steps per second of `train` (the real loop: batch sampling, step, loss read-back, bookkeeping), in
+ * 5 rounds: the best and the median, since other work on a shared machine slows some rounds down.
+ */
+function trainingSpeed(config: MLPConfig, data: Dataset, steps: number): { best: number; median: number } {
+  const generator = new Generator(2147483647);
+  const model = new MLPLanguageModel(config, generator, { W2: 0.01, b2: 0 });
+  const run = (n: number) => train(model, data, { steps: n, batchSize: BATCH, learningRate: 0.1, generator, progress: false });
+  run(500); // warm-up
+  const tensors = tf.memory().numTensors;
+  const speeds = Array.from({ length: 5 }, () => run(Math.max(1, Math.round(steps / 5))).stepsPerSecond).sort((a, b) => a - b);
+  if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
+  model.dispose();
+  return { best: speeds[4], median: speeds[2] };
+}
+
+/** Kernels per step by type, and the time of forward, backward and update, for one model size. */
+async function profile(config: MLPConfig, data: Dataset): Promise<void> {
+  const generator = new Generator(1);
+  const model = new MLPLanguageModel(config, generator, { W2: 0.01, b2: 0 });
+  const { X, Y } = sampleBatch(data, BATCH, generator);
+  const parameters = model.parameters();
+  const forward = () => tf.tidy(() => void model.forward(X, Y).loss!.dataSync());
+  const forwardBackward = () => tf.tidy(() => void tf.valueAndGrads(() => model.forward(X, Y).loss!)(parameters).value.dataSync());
+  const step = () => void trainStep(model, X, Y, 0.01);
+  for (let i = 0; i < 300; i++) step(); // warm up the JIT
+  await tf.profile(step); // the first profiled call pays for the profiler's own start
+  const info = await tf.profile(step);
+  const byKernel = new Map<string, { count: number; ms: number }>();
+  for (const k of info.kernels) {
+    const entry = byKernel.get(k.name) ?? { count: 0, ms: 0 };
+    entry.count++;
+    entry.ms += k.kernelTimeMs as number;
+    byKernel.set(k.name, entry);
+  }
+  const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
+  console.log(`  ${info.kernels.length} kernels per step (tf.profile; its per-kernel times include the profiler's own checks):`);
+  console.log("    " + kernels.map(([name, k]) => `${name} x${k.count} ${(k.ms * 1000).toFixed(0)}us`).join(", "));
+  const f = microseconds(2000, forward);
+  const fb = microseconds(2000, forwardBackward);
+  const s = microseconds(2000, step);
+  console.log(`  forward ${f.toFixed(0)} us | + backward ${(fb - f).toFixed(0)} us | + update ${(s - fb).toFixed(0)} us | step ${s.toFixed(0)} us`);
+  X.dispose();
+  Y.dispose();
+  model.dispose();
+}
+
+async function main(): Promise<void> {
+  const steps = Number(option("steps") ?? 20_000);
+  const info = await initEngine(option("engine"));
+  const cpus = os.cpus();
+  console.log(`Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, load average ${os.loadavg()[0].toFixed(2)}`);
+  console.log(describeEngine(info));
+  const words = await loadNames();
+  const tokenizer = namesTokenizer(words);
+  const data = buildDataset(splitWords(words, new Generator(42)).train, tokenizer, LECTURE_03.blockSize);
+  console.log(`Lecture 03 MLP (${JSON.stringify(LECTURE_03)}), batch ${BATCH}, ${data.Y.length.toLocaleString("en-US")} training examples`);
+  const speed = trainingSpeed(LECTURE_03, data, steps);
+  console.log(
+    `train(): ${speed.best.toFixed(0)} steps/s best, ${speed.median.toFixed(0)} median, of 5 rounds over ` +
+      `${steps.toLocaleString("en-US")} steps -> 200,000 steps in ${(200_000 / speed.median).toFixed(0)} s`,
+  );
+  if (process.argv.includes("--no-profile")) return;
+  console.log("Where a step's time goes:");
+  await profile(LECTURE_03, data);
+  // The same graph with tiny tensors: what is left is the fixed cost of launching its kernels.
+  const tiny: MLPConfig = { ...LECTURE_03, nEmbd: 1, nHidden: 1 };
+  console.log(`The same step with tiny tensors (nEmbd 1, hidden 1): the fixed cost per step, without arithmetic:`);
+  const tinySpeed = trainingSpeed(tiny, data, Math.min(steps, 10_000)).best;
+  console.log(`  train(): ${tinySpeed.toFixed(0)} steps/s = ${(1e6 / tinySpeed).toFixed(0)} us per step`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

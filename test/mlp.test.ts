@@ -1,0 +1,278 @@
+// Lecture 03's library: the data set of contexts, the train/dev/test split, the MLP language model,
+// and the training loop, evaluation, sampling and learning-rate search written once for any model.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine } from "../lib/engine";
+import { buildDataset, datasetTensors, sampleBatch, splitWords } from "../lib/dataset";
+import { evaluate, estimateLoss } from "../lib/evaluate";
+import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
+import { countParameters } from "../lib/model";
+import { Generator } from "../lib/random";
+import { sample } from "../lib/sample";
+import type { ProgressInfo } from "../lib/progress";
+import { namesTokenizer } from "../lib/tokenizer";
+import { findLearningRate, NonFiniteLossError, train, trainStep } from "../lib/train";
+
+before(async () => {
+  await initEngine("wasm");
+});
+
+const WORDS = ["emma", "olivia", "ava", "isabella", "sophia", "charlotte", "mia", "amelia", "harper", "evelyn"];
+const tokenizer = namesTokenizer(WORDS);
+const small = (overrides: Partial<MLPConfig> = {}): MLPConfig => ({ vocabSize: tokenizer.vocabSize, blockSize: 3, nEmbd: 4, nHidden: 32, ...overrides });
+const quiet = { progress: false };
+
+/** The rows of a data set as readable strings: "..e -> m". */
+function pairs(data: { X: Int32Array; Y: Int32Array; blockSize: number }, tok = tokenizer): string[] {
+  return Array.from(data.Y, (y, i) => `${tok.decode(data.X.subarray(i * data.blockSize, (i + 1) * data.blockSize))} -> ${tok.decode([y])}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Data set and split
+
+test("buildDataset: contexts padded with '.', checked by hand for three words", () => {
+  const words = ["emma", "ava", "x"];
+  const tok = namesTokenizer(words); // . a e m v x -> 0..5
+  const data = buildDataset(words, tok, 3);
+  assert.equal(data.blockSize, 3);
+  assert.equal(data.Y.length, 5 + 4 + 2); // one example per letter, plus the closing '.'
+  assert.equal(data.X.length, 11 * 3);
+  assert.deepEqual(pairs(data, tok), [
+    "... -> e", "..e -> m", ".em -> m", "emm -> a", "mma -> .",
+    "... -> a", "..a -> v", ".av -> a", "ava -> .",
+    "... -> x", "..x -> .",
+  ]);
+  assert.deepEqual(Array.from(data.X.subarray(0, 6)), [0, 0, 0, 0, 0, 2]);
+  assert.deepEqual(Array.from(data.Y), [2, 3, 3, 1, 0, 1, 4, 1, 0, 5, 0]);
+});
+
+test("buildDataset: blockSize 1 gives the bigram pairs; a bad blockSize is a clear error", () => {
+  assert.deepEqual(pairs(buildDataset(["ava"], tokenizer, 1)), [". -> a", "a -> v", "v -> a", "a -> ."]);
+  for (const bad of [0, -1, 1.5, NaN]) {
+    assert.throws(() => buildDataset(WORDS, tokenizer, bad), /blockSize must be an integer >= 1/);
+  }
+});
+
+test("datasetTensors and sampleBatch give int32 tensors of the right shapes", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const { X, Y } = datasetTensors(data, 2, 7);
+  assert.deepEqual([X.shape, X.dtype, Y.shape, Y.dtype], [[5, 3], "int32", [5], "int32"]);
+  assert.deepEqual(Array.from(X.dataSync()), Array.from(data.X.subarray(6, 21)));
+  const batch = sampleBatch(data, 8, new Generator(1));
+  assert.deepEqual([batch.X.shape, batch.Y.shape], [[8, 3], [8]]);
+  tf.dispose([X, Y, batch.X, batch.Y]);
+});
+
+test("splitWords: 80/10/10 of a shuffled copy, the same for the same seed", () => {
+  const words = Array.from({ length: 100 }, (_, i) => `w${i}`);
+  const original = [...words];
+  const a = splitWords(words, new Generator(42));
+  const b = splitWords(words, new Generator(42));
+  const c = splitWords(words, new Generator(43));
+  assert.deepEqual(words, original, "the input is not shuffled in place");
+  assert.deepEqual([a.train.length, a.dev.length, a.test.length], [80, 10, 10]);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a.train, c.train);
+  assert.deepEqual([...a.train, ...a.dev, ...a.test].sort(), [...words].sort(), "every word in exactly one split");
+  assert.notDeepEqual(a.train, words.slice(0, 80), "shuffled");
+  assert.throws(() => splitWords(words, new Generator(1), [0.5, 0.2, 0.2]), /add up to 1/);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The model
+
+test("the lecture's MLP has 11,897 parameters", () => {
+  const model = new MLPLanguageModel({ vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 }, new Generator(2147483647));
+  assert.equal(model.numParameters(), 11_897);
+  assert.equal(countParameters(model), 11_897);
+  assert.deepEqual(model.parameters().map((p) => p.shape), [[27, 10], [30, 200], [200], [200, 27], [27]]);
+  model.dispose();
+});
+
+test("bad hyperparameters are clear errors", () => {
+  const g = new Generator(1);
+  assert.throws(() => new MLPLanguageModel(small({ blockSize: 0 }), g), /blockSize must be an integer >= 1 \(got 0\)/);
+  assert.throws(() => new MLPLanguageModel(small({ nEmbd: 0 }), g), /nEmbd must be an integer >= 1/);
+  assert.throws(() => new MLPLanguageModel(small({ nHidden: 2.5 }), g), /nHidden must be an integer >= 1/);
+  assert.throws(() => new MLPLanguageModel(small({ vocabSize: -3 }), g), /vocabSize must be an integer >= 1/);
+  assert.throws(() => new MLPLanguageModel(small(), g, { W2: NaN }), /init scale of W2/);
+});
+
+test("forward: logits [B, vocab], a loss only with targets, clear errors for bad input", () => {
+  const model = new MLPLanguageModel(small(), new Generator(1));
+  const { X, Y } = datasetTensors(buildDataset(WORDS, tokenizer, 3), 0, 5);
+  const before = tf.memory().numTensors;
+  const withLoss = model.forward(X, Y);
+  const without = model.forward(X);
+  assert.deepEqual(withLoss.logits.shape, [5, tokenizer.vocabSize]);
+  assert.equal(withLoss.loss?.rank, 0);
+  assert.equal(without.loss, undefined);
+  tf.dispose([withLoss.logits, withLoss.loss!, without.logits]);
+  assert.equal(tf.memory().numTensors, before, "forward keeps no intermediate tensors");
+  const wrongWidth = tf.zeros([5, 4], "int32");
+  const wrongType = tf.zeros([5, 3]);
+  assert.throws(() => model.forward(wrongWidth), /idx must be int32 of shape \[B, 3\]/);
+  assert.throws(() => model.forward(wrongType), /idx must be int32/);
+  tf.dispose([X, Y, wrongWidth, wrongType]);
+  model.dispose();
+});
+
+test("an untrained model with small output weights (W2 * 0.01, b2 * 0) scores about ln(27)", () => {
+  const words = ["emma", "olivia", "ava", "isabella", "sophia", "zoe", "quinn", "jax", "kylie", "brooklyn", "fredrick", "wyatt", "george"];
+  const tok = namesTokenizer(words);
+  assert.equal(tok.vocabSize, 27);
+  const model = new MLPLanguageModel({ vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 }, new Generator(2147483647), { W2: 0.01, b2: 0 });
+  const loss = evaluate(model, buildDataset(words, tok, 3));
+  assert.ok(Math.abs(loss - Math.log(27)) < 0.05, `loss ${loss}, ln(27) = ${Math.log(27)}`);
+  assert.ok(model.b2.dataSync().every((v) => v === 0));
+  model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Training
+
+test("training on a tiny fixed set lowers the loss, deterministically under a seed", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const run = () => {
+    const g = new Generator(7);
+    const model = new MLPLanguageModel(small(), g);
+    const before = evaluate(model, data);
+    const result = train(model, data, { steps: 300, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
+    const after = evaluate(model, data);
+    model.dispose();
+    return { before, after, result };
+  };
+  const first = run();
+  assert.ok(first.after < first.before - 1, `loss ${first.before} -> ${first.after}`);
+  assert.equal(first.result.losses.length, 300);
+  assert.ok(first.result.log10Losses.every((l, i) => Math.abs(l - Math.log10(first.result.losses[i])) < 1e-12));
+  assert.ok(first.result.stepsPerSecond > 0);
+  assert.deepEqual(run().result.losses, first.result.losses, "same seed, same losses");
+});
+
+test("tf.memory().numTensors stays constant over 100 training steps", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(3);
+  const model = new MLPLanguageModel(small(), g);
+  const counts: number[] = [];
+  for (let step = 0; step < 100; step++) {
+    const { X, Y } = sampleBatch(data, 8, g);
+    trainStep(model, X, Y, 0.1);
+    tf.dispose([X, Y]);
+    counts.push(tf.memory().numTensors);
+  }
+  assert.ok(counts.every((c) => c === counts[0]), `tensor counts vary: ${[...new Set(counts)]}`);
+  const before = tf.memory().numTensors;
+  train(model, data, { steps: 100, batchSize: 8, learningRate: 0.1, generator: g, evalData: data, evalEvery: 25, ...quiet });
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+test("a learning-rate schedule gets the step; eval losses every evalEvery steps; a final progress report", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(5);
+  const model = new MLPLanguageModel(small(), g);
+  const seen: number[] = [];
+  const reports: ProgressInfo[] = [];
+  const result = train(model, data, {
+    steps: 10,
+    batchSize: 4,
+    learningRate: (step) => (seen.push(step), step < 5 ? 0.1 : 0.01),
+    generator: g,
+    evalData: data,
+    evalEvery: 4,
+    onProgress: (info) => reports.push(info),
+    ...quiet,
+  });
+  assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const last = reports.at(-1)!;
+  assert.deepEqual([last.step, last.steps, last.evalLoss], [10, 10, result.evalLosses[1].loss], "a final report");
+  assert.ok(Math.abs(last.loss - result.losses.reduce((a, b) => a + b) / 10) < 1e-9, "the mean of the last steps' losses");
+  assert.deepEqual(result.evalLosses.map((e) => e.step), [4, 8]);
+  model.dispose();
+});
+
+test("bad training settings are clear errors", () => {
+  const data = buildDataset(WORDS, tokenizer, 3); // 67 examples
+  const g = new Generator(1);
+  const model = new MLPLanguageModel(small(), g);
+  const options = { steps: 10, batchSize: 8, learningRate: 0.1, generator: g, ...quiet };
+  assert.throws(() => train(model, data, { ...options, batchSize: 1000 }), /batchSize 1000 is larger than the data set \(67 examples\)/);
+  for (const learningRate of [NaN, Infinity, 0, -0.1]) {
+    assert.throws(() => train(model, data, { ...options, learningRate }), /learning rate must be a finite number > 0/);
+  }
+  assert.throws(() => train(model, data, { ...options, learningRate: (step) => (step === 5 ? NaN : 0.1) }), /got NaN at step 5/);
+  assert.throws(() => train(model, data, { ...options, steps: 0 }), /steps must be an integer >= 1/);
+  assert.throws(() => train(model, buildDataset(WORDS, tokenizer, 2), options), /model reads 3 tokens of context but the data set has blockSize 2/);
+  model.dispose();
+});
+
+test("a non-finite loss stops training with an error naming the step and the learning rate", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(1);
+  const model = new MLPLanguageModel(small(), g);
+  const tensors = tf.memory().numTensors;
+  // 1e20 overflows float32 within a step or two (1e6 only makes the loss huge: tanh saturates).
+  assert.throws(
+    () => train(model, data, { steps: 100, batchSize: 8, learningRate: 1e20, generator: g, ...quiet }),
+    (error: unknown) => {
+      assert.ok(error instanceof NonFiniteLossError);
+      assert.match(error.message, /the loss became (NaN|-?Infinity) at step \d+ \(learning rate 100000000000000000000\)/);
+      assert.equal(error.losses.length, error.step, "the losses of the steps before");
+      assert.ok(error.step < 100);
+      return true;
+    },
+  );
+  assert.equal(tf.memory().numTensors, tensors, "nothing leaks on the way out");
+  model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Evaluation, sampling, learning-rate search
+
+test("evaluate gives the same loss in chunks as in one piece; estimateLoss names the splits", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const model = new MLPLanguageModel(small(), new Generator(2));
+  const whole = evaluate(model, data);
+  assert.ok(Math.abs(evaluate(model, data, 7) - whole) < 1e-5);
+  const { X, Y } = datasetTensors(data);
+  const direct = tf.tidy(() => model.forward(X, Y).loss!.dataSync()[0]);
+  assert.ok(Math.abs(direct - whole) < 1e-5);
+  const losses = estimateLoss(model, { train: data, dev: buildDataset(["ava"], tokenizer, 3) });
+  assert.deepEqual(Object.keys(losses), ["train", "dev"]);
+  assert.equal(losses.train, whole);
+  tf.dispose([X, Y]);
+  model.dispose();
+});
+
+test("sampling is deterministic under a seed and yields words of the vocabulary", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(11);
+  const model = new MLPLanguageModel(small(), g);
+  train(model, data, { steps: 200, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
+  const a = sample(model, tokenizer, new Generator(99), 20);
+  const b = sample(model, tokenizer, new Generator(99), 20);
+  const c = sample(model, tokenizer, new Generator(100), 20);
+  assert.equal(a.length, 20);
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+  assert.ok(a.every((word) => /^[a-z]*$/.test(word) && word.length <= 50), a.join(" "));
+  model.dispose();
+});
+
+test("the learning-rate finder tries 1000 rates spaced exponentially from 1e-3 to 1", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(4);
+  const model = new MLPLanguageModel(small(), g);
+  const { learningRates, losses } = findLearningRate(model, data, { generator: g, batchSize: 8, progress: false });
+  assert.equal(learningRates.length, 1000);
+  assert.equal(losses.length, 1000);
+  assert.ok(Math.abs(learningRates[0] - 1e-3) < 1e-15);
+  assert.ok(Math.abs(learningRates[999] - 1) < 1e-12);
+  const ratio = learningRates[1] / learningRates[0];
+  assert.ok(Math.abs(ratio - 10 ** (3 / 999)) < 1e-12);
+  assert.ok(learningRates.every((lr, i) => i === 0 || Math.abs(lr / learningRates[i - 1] - ratio) < 1e-9), "a constant ratio");
+  assert.throws(() => findLearningRate(model, data, { generator: g, from: 1, to: 0.1 }), /0 < from < to/);
+  model.dispose();
+});
