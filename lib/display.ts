@@ -40,17 +40,27 @@ export class LiveDisplay {
     }
   }
 
-  update(html: string, fallbackText: string): void {
+  /**
+   * Replaces the display's content. Await it: it then yields to the event loop, so the kernel sends
+   * the update now. A loop that never yields would show nothing until the cell ends, and a second
+   * update queued behind an unsent one makes tslab's socket throw ("Socket is busy writing").
+   */
+  async update(html: string, fallbackText: string): Promise<void> {
     if (this.display) {
       try {
         this.display.html(html);
-        return;
+        return await yieldToEventLoop();
       } catch (error) {
         if ((error as Error).message !== "Not ready") throw error;
       }
     }
     console.log(fallbackText);
   }
+}
+
+/** Lets pending I/O (such as a display update on its way to the notebook) go out. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** Escapes text for safe use inside HTML. */

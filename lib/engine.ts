@@ -67,14 +67,34 @@ async function start(engine: EngineName): Promise<EngineInfo> {
     return { engine, backend: "tensorflow", versions: { ...versions, backend: tfnode.version["tfjs-node"] } };
   }
   if (engine === "wasm") {
-    const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
-    registerWasmFixes();
-    await setBackend("wasm");
+    let wasm: typeof import("@tensorflow/tfjs-backend-wasm") | undefined;
+    await withoutNewProcessHandlers(async () => {
+      wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
+      registerWasmFixes();
+      await setBackend("wasm");
+    });
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
-    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), versions };
+    return { engine, backend: "wasm", simd, threads: wasm!.getThreadsCount(), versions };
   }
   await setBackend("cpu");
   return { engine, backend: "cpu", versions };
+}
+
+/**
+ * Runs `start`, then removes the process-wide error handlers it added. The WebAssembly module
+ * (Emscripten) installs handlers that rethrow every uncaught exception and unhandled rejection,
+ * which turns any stray async error in a notebook into a dead kernel instead of a message.
+ */
+async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<void> {
+  const uncaught = new Set(process.listeners("uncaughtException"));
+  const unhandled = new Set(process.listeners("unhandledRejection"));
+  await start();
+  for (const listener of process.listeners("uncaughtException")) {
+    if (!uncaught.has(listener)) process.removeListener("uncaughtException", listener);
+  }
+  for (const listener of process.listeners("unhandledRejection")) {
+    if (!unhandled.has(listener)) process.removeListener("unhandledRejection", listener);
+  }
 }
 
 async function setBackend(name: string): Promise<void> {

@@ -33,18 +33,18 @@ export class TrainingProgress {
   }
 
   /** Call after every step with the losses so far; refreshes only every `intervalMs`. */
-  update(step: number, losses: ArrayLike<number>, evalLoss?: number): void {
+  async update(step: number, losses: ArrayLike<number>, evalLoss?: number): Promise<void> {
     const now = performance.now();
     if (now - this.lastRefresh < (this.options.intervalMs ?? 500)) return;
-    this.report(step, losses, evalLoss, now, false);
+    return this.report(step, losses, evalLoss, now, false);
   }
 
   /** The final report: total time and speed. */
-  finish(step: number, losses: ArrayLike<number>, evalLoss?: number): void {
-    this.report(step, losses, evalLoss, performance.now(), true);
+  async finish(step: number, losses: ArrayLike<number>, evalLoss?: number): Promise<void> {
+    return this.report(step, losses, evalLoss, performance.now(), true);
   }
 
-  private report(step: number, losses: ArrayLike<number>, evalLoss: number | undefined, now: number, done: boolean): void {
+  private async report(step: number, losses: ArrayLike<number>, evalLoss: number | undefined, now: number, done: boolean): Promise<void> {
     const seconds = (now - this.start) / 1000;
     // The speed since the last report (the first steps are slow while the JIT warms up); overall at the end.
     const stepsPerSecond = done ? step / seconds : ((step - this.lastStep) * 1000) / (now - this.lastRefresh);
@@ -63,7 +63,7 @@ export class TrainingProgress {
     const text = done
       ? `${this.title}: ${count(step)} steps in ${duration(seconds)} (${count(stepsPerSecond)} steps/s) | loss ${info.loss.toFixed(4)}${evalText(evalLoss)}`
       : `${this.title}: step ${count(step)}/${count(this.steps)} | loss ${info.loss.toFixed(4)}${evalText(evalLoss)} | ${count(stepsPerSecond)} steps/s | ${duration(info.secondsLeft)} left`;
-    this.display.update(`<div style="font-family:monospace">${escapeHtml(text)}</div>${lossCurveSvg(losses, step)}`, text);
+    await this.display.update(`<div style="font-family:monospace">${escapeHtml(text)}</div>${lossCurveSvg(losses, step)}`, text);
   }
 }
 

@@ -46,8 +46,11 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-/** Trains `model` in place with plain SGD (p -= learningRate * grad) and returns the losses. */
-export function train(model: LanguageModel, data: Dataset, options: TrainOptions): TrainResult {
+/**
+ * Trains `model` in place with plain SGD (p -= learningRate * grad) and returns the losses.
+ * Async only so that the live progress reaches the notebook while it trains: `await train(...)`.
+ */
+export async function train(model: LanguageModel, data: Dataset, options: TrainOptions): Promise<TrainResult> {
   const { steps, batchSize, generator, evalData, evalEvery } = options;
   checkTraining(model, data, options);
   const losses: number[] = [];
@@ -68,9 +71,9 @@ export function train(model: LanguageModel, data: Dataset, options: TrainOptions
     losses.push(loss);
     log10Losses.push(Math.log10(loss));
     if (evalData && evalEvery && (step + 1) % evalEvery === 0) evalLosses.push({ step: step + 1, loss: evaluate(model, evalData) });
-    progress.update(step + 1, losses, evalLosses.at(-1)?.loss);
+    await progress.update(step + 1, losses, evalLosses.at(-1)?.loss);
   }
-  progress.finish(steps, losses, evalLosses.at(-1)?.loss);
+  await progress.finish(steps, losses, evalLosses.at(-1)?.loss);
   const seconds = (performance.now() - start) / 1000;
   return { losses, log10Losses, evalLosses, seconds, stepsPerSecond: steps / seconds };
 }
@@ -111,11 +114,11 @@ export interface LearningRateSearch {
  * before the loss turns up. It trains `model` as it goes, so start a fresh model afterwards. If the
  * loss stops being finite, the search ends there and returns the rates it tried.
  */
-export function findLearningRate(
+export async function findLearningRate(
   model: LanguageModel,
   data: Dataset,
   options: { generator: Generator; from?: number; to?: number; steps?: number; batchSize?: number; progress?: boolean },
-): LearningRateSearch {
+): Promise<LearningRateSearch> {
   const { from = 1e-3, to = 1, steps = 1000, batchSize = 32 } = options;
   if (!(from > 0 && to > from && Number.isFinite(to))) {
     throw new Error(`findLearningRate: need 0 < from < to, both finite (got from ${from}, to ${to}).`);
@@ -124,7 +127,7 @@ export function findLearningRate(
   const exponents = Array.from({ length: steps }, (_, i) => Math.log10(from) + (i / (steps - 1)) * (Math.log10(to) - Math.log10(from)));
   const learningRates = exponents.map((e) => 10 ** e);
   try {
-    const { losses } = train(model, data, {
+    const { losses } = await train(model, data, {
       steps,
       batchSize,
       learningRate: (step) => learningRates[step],

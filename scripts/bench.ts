@@ -1,7 +1,8 @@
-// Training speed of lecture 03's MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32) on the
-// default engine, and where a step's time goes.
+// Training-step speed of each lecture on the default engine: 00 micrograd's moons MLP, 02 the bigram
+// net's full-batch gradient step, and 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32),
+// with where a step's time goes.
 //
-//   npx tsx scripts/bench.ts [--steps 20000] [--engine wasm|cpu] [--no-profile]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile]
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { describeEngine, initEngine } from "../lib/engine";
@@ -11,6 +12,9 @@ import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { Generator } from "../lib/random";
 import { namesTokenizer } from "../lib/tokenizer";
 import { train, trainStep } from "../lib/train";
+import { bigramPairs } from "../lib/bigram";
+import { bigramNetLoss } from "../lib/bigram-net";
+import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
 
 const LECTURE_03: MLPConfig = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };
 const BATCH = 32;
@@ -35,16 +39,51 @@ function microseconds(n: number, f: () => void): number {
  * Steps per second of `train` (the real loop: batch sampling, step, loss read-back, bookkeeping), in
  * 5 rounds: the best and the median, since other work on a shared machine slows some rounds down.
  */
-function trainingSpeed(config: MLPConfig, data: Dataset, steps: number): { best: number; median: number } {
+async function trainingSpeed(config: MLPConfig, data: Dataset, steps: number): Promise<{ best: number; median: number }> {
   const generator = new Generator(2147483647);
   const model = new MLPLanguageModel(config, generator, { W2: 0.01, b2: 0 });
   const run = (n: number) => train(model, data, { steps: n, batchSize: BATCH, learningRate: 0.1, generator, progress: false });
-  run(500); // warm-up
+  await run(500); // warm-up
   const tensors = tf.memory().numTensors;
-  const speeds = Array.from({ length: 5 }, () => run(Math.max(1, Math.round(steps / 5))).stepsPerSecond).sort((a, b) => a - b);
+  const speeds: number[] = [];
+  for (let round = 0; round < 5; round++) speeds.push((await run(Math.max(1, Math.round(steps / 5)))).stepsPerSecond);
+  speeds.sort((a, b) => a - b);
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
   model.dispose();
   return { best: speeds[4], median: speeds[2] };
+}
+
+/** Lecture 00: one gradient-descent step of micrograd's MLP(2, [16, 16, 1]) on 100 moons points. */
+function microgradSpeed(): number {
+  const moons = makeMoons(100, 0.1, new Generator(1));
+  const model = new MLP(2, [16, 16, 1], { activation: "relu", outputActivation: "linear", random: new Generator(1337) });
+  const step = () => {
+    const scores = moons.xs.map((x) => model.forward(x)[0]);
+    const loss = hingeLoss(scores, moons.ys).add(Value.sum(model.parameters().map((p) => p.mul(p))).mul(1e-4));
+    model.zeroGrad();
+    loss.backward();
+    for (const p of model.parameters()) p.data -= 0.01 * p.grad;
+  };
+  return 1e6 / microseconds(20, step);
+}
+
+/** Lecture 02: one full-batch gradient step of the one-layer bigram net on all 228,146 pairs. */
+function bigramNetSpeed(words: string[], tokenizer: ReturnType<typeof namesTokenizer>): number {
+  const pairs = bigramPairs(words, tokenizer);
+  const xs = tf.tensor1d(pairs.xs, "int32");
+  const ys = tf.tensor1d(pairs.ys, "int32");
+  const W = tf.variable(new Generator(2147483647).randn([27, 27]) as tf.Tensor2D);
+  const lossAndGradient = tf.valueAndGrad((weights: tf.Tensor) => bigramNetLoss(weights as tf.Tensor2D, xs, ys, 0.01));
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grad } = lossAndGradient(W);
+      W.assign(W.sub(grad.mul(50)));
+      value.dataSync();
+    });
+  step();
+  const perSecond = 1e6 / microseconds(5, step);
+  tf.dispose([xs, ys, W]);
+  return perSecond;
 }
 
 /** Kernels per step by type, and the time of forward, backward and update, for one model size. */
@@ -86,9 +125,11 @@ async function main(): Promise<void> {
   console.log(describeEngine(info));
   const words = await loadNames();
   const tokenizer = namesTokenizer(words);
+  console.log(`Lecture 00 micrograd, MLP(2, [16, 16, 1]) on 100 moons points: ${microgradSpeed().toFixed(0)} steps/s`);
+  console.log(`Lecture 02 bigram net, full batch of 228,146 pairs: ${bigramNetSpeed(words, tokenizer).toFixed(2)} steps/s`);
   const data = buildDataset(splitWords(words, new Generator(42)).train, tokenizer, LECTURE_03.blockSize);
   console.log(`Lecture 03 MLP (${JSON.stringify(LECTURE_03)}), batch ${BATCH}, ${data.Y.length.toLocaleString("en-US")} training examples`);
-  const speed = trainingSpeed(LECTURE_03, data, steps);
+  const speed = await trainingSpeed(LECTURE_03, data, steps);
   console.log(
     `train(): ${speed.best.toFixed(0)} steps/s best, ${speed.median.toFixed(0)} median, of 5 rounds over ` +
       `${steps.toLocaleString("en-US")} steps -> 200,000 steps in ${(200_000 / speed.median).toFixed(0)} s`,
@@ -99,7 +140,7 @@ async function main(): Promise<void> {
   // The same graph with tiny tensors: what is left is the fixed cost of launching its kernels.
   const tiny: MLPConfig = { ...LECTURE_03, nEmbd: 1, nHidden: 1 };
   console.log(`The same step with tiny tensors (nEmbd 1, hidden 1): the fixed cost per step, without arithmetic:`);
-  const tinySpeed = trainingSpeed(tiny, data, Math.min(steps, 10_000)).best;
+  const tinySpeed = (await trainingSpeed(tiny, data, Math.min(steps, 10_000))).best;
   console.log(`  train(): ${tinySpeed.toFixed(0)} steps/s = ${(1e6 / tinySpeed).toFixed(0)} us per step`);
 }
 

@@ -132,26 +132,26 @@ test("an untrained model with small output weights (W2 * 0.01, b2 * 0) scores ab
 // ---------------------------------------------------------------------------------------------------
 // Training
 
-test("training on a tiny fixed set lowers the loss, deterministically under a seed", () => {
+test("training on a tiny fixed set lowers the loss, deterministically under a seed", async () => {
   const data = buildDataset(WORDS, tokenizer, 3);
-  const run = () => {
+  const run = async () => {
     const g = new Generator(7);
     const model = new MLPLanguageModel(small(), g);
     const before = evaluate(model, data);
-    const result = train(model, data, { steps: 300, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
+    const result = await train(model, data, { steps: 300, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
     const after = evaluate(model, data);
     model.dispose();
     return { before, after, result };
   };
-  const first = run();
+  const first = await run();
   assert.ok(first.after < first.before - 1, `loss ${first.before} -> ${first.after}`);
   assert.equal(first.result.losses.length, 300);
   assert.ok(first.result.log10Losses.every((l, i) => Math.abs(l - Math.log10(first.result.losses[i])) < 1e-12));
   assert.ok(first.result.stepsPerSecond > 0);
-  assert.deepEqual(run().result.losses, first.result.losses, "same seed, same losses");
+  assert.deepEqual((await run()).result.losses, first.result.losses, "same seed, same losses");
 });
 
-test("tf.memory().numTensors stays constant over 100 training steps", () => {
+test("tf.memory().numTensors stays constant over 100 training steps", async () => {
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(3);
   const model = new MLPLanguageModel(small(), g);
@@ -164,18 +164,18 @@ test("tf.memory().numTensors stays constant over 100 training steps", () => {
   }
   assert.ok(counts.every((c) => c === counts[0]), `tensor counts vary: ${[...new Set(counts)]}`);
   const before = tf.memory().numTensors;
-  train(model, data, { steps: 100, batchSize: 8, learningRate: 0.1, generator: g, evalData: data, evalEvery: 25, ...quiet });
+  await train(model, data, { steps: 100, batchSize: 8, learningRate: 0.1, generator: g, evalData: data, evalEvery: 25, ...quiet });
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
 
-test("a learning-rate schedule gets the step; eval losses every evalEvery steps; a final progress report", () => {
+test("a learning-rate schedule gets the step; eval losses every evalEvery steps; a final progress report", async () => {
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(5);
   const model = new MLPLanguageModel(small(), g);
   const seen: number[] = [];
   const reports: ProgressInfo[] = [];
-  const result = train(model, data, {
+  const result = await train(model, data, {
     steps: 10,
     batchSize: 4,
     learningRate: (step) => (seen.push(step), step < 5 ? 0.1 : 0.01),
@@ -193,28 +193,28 @@ test("a learning-rate schedule gets the step; eval losses every evalEvery steps;
   model.dispose();
 });
 
-test("bad training settings are clear errors", () => {
+test("bad training settings are clear errors", async () => {
   const data = buildDataset(WORDS, tokenizer, 3); // 67 examples
   const g = new Generator(1);
   const model = new MLPLanguageModel(small(), g);
   const options = { steps: 10, batchSize: 8, learningRate: 0.1, generator: g, ...quiet };
-  assert.throws(() => train(model, data, { ...options, batchSize: 1000 }), /batchSize 1000 is larger than the data set \(67 examples\)/);
+  await assert.rejects(() => train(model, data, { ...options, batchSize: 1000 }), /batchSize 1000 is larger than the data set \(67 examples\)/);
   for (const learningRate of [NaN, Infinity, 0, -0.1]) {
-    assert.throws(() => train(model, data, { ...options, learningRate }), /learning rate must be a finite number > 0/);
+    await assert.rejects(() => train(model, data, { ...options, learningRate }), /learning rate must be a finite number > 0/);
   }
-  assert.throws(() => train(model, data, { ...options, learningRate: (step) => (step === 5 ? NaN : 0.1) }), /got NaN at step 5/);
-  assert.throws(() => train(model, data, { ...options, steps: 0 }), /steps must be an integer >= 1/);
-  assert.throws(() => train(model, buildDataset(WORDS, tokenizer, 2), options), /model reads 3 tokens of context but the data set has blockSize 2/);
+  await assert.rejects(() => train(model, data, { ...options, learningRate: (step) => (step === 5 ? NaN : 0.1) }), /got NaN at step 5/);
+  await assert.rejects(() => train(model, data, { ...options, steps: 0 }), /steps must be an integer >= 1/);
+  await assert.rejects(() => train(model, buildDataset(WORDS, tokenizer, 2), options), /model reads 3 tokens of context but the data set has blockSize 2/);
   model.dispose();
 });
 
-test("a non-finite loss stops training with an error naming the step and the learning rate", () => {
+test("a non-finite loss stops training with an error naming the step and the learning rate", async () => {
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(1);
   const model = new MLPLanguageModel(small(), g);
   const tensors = tf.memory().numTensors;
   // 1e20 overflows float32 within a step or two (1e6 only makes the loss huge: tanh saturates).
-  assert.throws(
+  await assert.rejects(
     () => train(model, data, { steps: 100, batchSize: 8, learningRate: 1e20, generator: g, ...quiet }),
     (error: unknown) => {
       assert.ok(error instanceof NonFiniteLossError);
@@ -246,11 +246,11 @@ test("evaluate gives the same loss in chunks as in one piece; estimateLoss names
   model.dispose();
 });
 
-test("sampling is deterministic under a seed and yields words of the vocabulary", () => {
+test("sampling is deterministic under a seed and yields words of the vocabulary", async () => {
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(11);
   const model = new MLPLanguageModel(small(), g);
-  train(model, data, { steps: 200, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
+  await train(model, data, { steps: 200, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
   const a = sample(model, tokenizer, new Generator(99), 20);
   const b = sample(model, tokenizer, new Generator(99), 20);
   const c = sample(model, tokenizer, new Generator(100), 20);
@@ -261,11 +261,11 @@ test("sampling is deterministic under a seed and yields words of the vocabulary"
   model.dispose();
 });
 
-test("the learning-rate finder tries 1000 rates spaced exponentially from 1e-3 to 1", () => {
+test("the learning-rate finder tries 1000 rates spaced exponentially from 1e-3 to 1", async () => {
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(4);
   const model = new MLPLanguageModel(small(), g);
-  const { learningRates, losses } = findLearningRate(model, data, { generator: g, batchSize: 8, progress: false });
+  const { learningRates, losses } = await findLearningRate(model, data, { generator: g, batchSize: 8, progress: false });
   assert.equal(learningRates.length, 1000);
   assert.equal(losses.length, 1000);
   assert.ok(Math.abs(learningRates[0] - 1e-3) < 1e-15);
@@ -273,6 +273,6 @@ test("the learning-rate finder tries 1000 rates spaced exponentially from 1e-3 t
   const ratio = learningRates[1] / learningRates[0];
   assert.ok(Math.abs(ratio - 10 ** (3 / 999)) < 1e-12);
   assert.ok(learningRates.every((lr, i) => i === 0 || Math.abs(lr / learningRates[i - 1] - ratio) < 1e-9), "a constant ratio");
-  assert.throws(() => findLearningRate(model, data, { generator: g, from: 1, to: 0.1 }), /0 < from < to/);
+  await assert.rejects(() => findLearningRate(model, data, { generator: g, from: 1, to: 0.1 }), /0 < from < to/);
   model.dispose();
 });
