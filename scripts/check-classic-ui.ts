@@ -23,6 +23,7 @@ import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchBrowser } from "./check-html";
 import { notebooksDir, prepareJupyter, projectRoot } from "./kernel";
+import { runMain } from "./cli";
 
 export const classicScreenshotDir = path.join(projectRoot, "build", "screenshots", "classic");
 
@@ -329,12 +330,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(2);
-    },
-  );
-}
+runMain(module, main);

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { projectRoot } from "./kernel";
+import { filesIn, runMain } from "./cli";
 
 export const htmlDir = path.join(projectRoot, "build", "html");
 export const screenshotDir = path.join(projectRoot, "build", "screenshots");
@@ -121,11 +122,7 @@ export function formatHtmlReport(report: HtmlReport): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const files = argv.length > 0
-    ? argv
-    : fs.existsSync(htmlDir)
-      ? fs.readdirSync(htmlDir).filter((f) => f.endsWith(".html")).sort().map((f) => path.join(htmlDir, f))
-      : [];
+  const files = argv.length > 0 ? argv : filesIn(htmlDir, ".html");
   if (files.length === 0) {
     console.log("No HTML pages to check: run `npm run course` first (it writes build/html/).");
     return 1;
@@ -135,12 +132,4 @@ async function main(argv: string[]): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(2);
-    },
-  );
-}
+runMain(module, main);

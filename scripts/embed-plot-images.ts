@@ -15,6 +15,7 @@ import type { Browser, Page } from "playwright-core";
 import { findChromium, launchBrowser, openPage, waitForPlots } from "./check-html";
 import { projectRoot } from "./kernel";
 import { type Notebook, type Output, joinText, readNotebook, writeNotebook } from "./notebook-file";
+import { filesIn, runMain } from "./cli";
 
 /** A plot's container as lib/plot.ts writes it, then what it holds: the grey note or an earlier picture. */
 const plotDivPattern = /(<div class="zth-plot" id="([^"]+)"[^>]*>)(<p\b[^>]*>([\s\S]*?)<\/p>|<img\b[^>]*>)(<\/div>)/g;
@@ -195,11 +196,7 @@ export function formatEmbedResult(result: EmbedResult): string {
 async function main(argv: string[]): Promise<number> {
   const notebooksDir = path.join(projectRoot, "build", "notebooks");
   const htmlDir = path.join(projectRoot, "build", "html");
-  const notebooks = argv.length > 0
-    ? argv
-    : fs.existsSync(notebooksDir)
-      ? fs.readdirSync(notebooksDir).filter((f) => f.endsWith(".ipynb")).sort().map((f) => path.join(notebooksDir, f))
-      : [];
+  const notebooks = argv.length > 0 ? argv : filesIn(notebooksDir, ".ipynb");
   if (notebooks.length === 0) {
     console.log("No executed notebooks: run `npm run course` first (it writes build/notebooks/).");
     return 1;
@@ -226,12 +223,4 @@ async function main(argv: string[]): Promise<number> {
   return ok ? 0 : 1;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(2);
-    },
-  );
-}
+runMain(module, main);

@@ -13,6 +13,7 @@ import { checkHtml, findChromium, formatHtmlReport, launchBrowser } from "./chec
 import { embedPlotImages, formatEmbedResult } from "./embed-plot-images";
 import { notebooksDir, prepareJupyter, projectRoot } from "./kernel";
 import { type Cell, type Notebook, joinText, readNotebook, writeNotebook } from "./notebook-file";
+import { filesIn, runMain } from "./cli";
 
 export const buildNotebooksDir = path.join(projectRoot, "build", "notebooks");
 export const buildHtmlDir = path.join(projectRoot, "build", "html");
@@ -51,12 +52,7 @@ export interface ExecuteOptions {
 
 /** notebooks/*.ipynb, sorted, so the course runs in lecture order. */
 export function listNotebooks(dir: string = notebooksDir): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir)
-    .filter((name) => name.endsWith(".ipynb"))
-    .sort()
-    .map((name) => path.join(dir, name));
+  return filesIn(dir, ".ipynb");
 }
 
 /** Executes one notebook and inspects every cell of the result. Never throws for notebook errors. */
@@ -375,12 +371,4 @@ async function main(argv: string[]): Promise<number> {
   return failed > 0 ? 1 : 0;
 }
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(error instanceof Error ? error.message : error);
-      process.exit(2);
-    },
-  );
-}
+runMain(module, main);

@@ -1,0 +1,21 @@
+// What every script's command line shares.
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** Runs `main` when `caller` is the file node started (not imported), exiting with its code, or 2 on an error. */
+export function runMain(caller: NodeModule, main: (argv: string[]) => Promise<number>): void {
+  if (require.main !== caller) return;
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : error);
+      process.exit(2);
+    },
+  );
+}
+
+/** The files in `dir` whose names end in `extension`, sorted, as full paths; none when `dir` is missing. */
+export function filesIn(dir: string, extension: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith(extension)).sort().map((f) => path.join(dir, f));
+}
