@@ -30,7 +30,23 @@ export function plotlyScriptHtml(): string {
   const version = (JSON.parse(fs.readFileSync(path.join(path.dirname(bundlePath), "package.json"), "utf8")) as {
     version: string;
   }).version;
-  return `<div class="zth-plotly-setup">plotly.js ${version} loaded for this notebook (offline).</div>\n<script type="text/javascript">${source}</script>`;
+  // The text says "loaded" only once the script has run: where scripts are stripped (an untrusted
+  // notebook) the plots show as pictures and the note says why.
+  const id = `zth-plotly-setup-${process.pid}-${Date.now().toString(36)}`;
+  return `<div class="zth-plotly-setup" id="${id}">plotly.js ${version} is not loaded (the notebook is not trusted): plots show as pictures.</div>
+<script type="text/javascript">${source}</script>
+<script type="text/javascript">
+(function () {
+  var attempts = 0;
+  // As for figures: JupyterLab may attach the output only after running its scripts.
+  function update() {
+    var note = document.getElementById(${JSON.stringify(id)});
+    if (note && window.Plotly) note.textContent = "plotly.js ${version} loaded for this notebook (offline).";
+    else if (attempts++ < 100) setTimeout(update, 50);
+  }
+  update();
+})();
+</script>`;
 }
 
 /** Loads plotly.js into the notebook page; call it once, in the notebook's first cell. */
