@@ -129,6 +129,23 @@ export function linePlot(series: ArrayLike<number> | Series | Series[], options:
   };
 }
 
+/**
+ * The mean of each run of `window` values, at the step that ends it: a noisy per-step loss curve made
+ * readable, as the lecture's `torch.tensor(lossi).view(-1, 1000).mean(1)`. A last partial window is dropped.
+ */
+export function windowMeans(values: ArrayLike<number>, window: number): { x: number[]; y: number[] } {
+  if (!Number.isInteger(window) || window < 1) throw new Error(`windowMeans: window must be an integer >= 1 (got ${window}).`);
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let start = 0; start + window <= values.length; start += window) {
+    let sum = 0;
+    for (let i = start; i < start + window; i++) sum += values[i];
+    x.push(start + window);
+    y.push(sum / window);
+  }
+  return { x, y };
+}
+
 /** Points, optionally labelled: a function sampled at points, or a 2-D embedding with a character on each point. */
 export function scatterPlot(
   points: { x: ArrayLike<number>; y: ArrayLike<number>; labels?: string[]; name?: string; color?: ArrayLike<number> }[],

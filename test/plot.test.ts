@@ -267,3 +267,10 @@ test("escapeHtml escapes &, <, > and double quotes", () => {
   assert.equal(escapeHtml(`<a href="x">&</a>`), "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;");
   assert.equal(escapeHtml("&lt;"), "&amp;lt;");
 });
+
+test("windowMeans averages each full window at the step that ends it, and drops a partial last window", async () => {
+  const { windowMeans } = await import("../lib/plot");
+  assert.deepEqual(windowMeans([1, 2, 3, 4, 5, 6, 7], 3), { x: [3, 6], y: [2, 5] });
+  assert.deepEqual(windowMeans(new Float32Array([1, 3]), 1), { x: [1, 2], y: [1, 3] });
+  assert.throws(() => windowMeans([1], 0), /window must be an integer >= 1/);
+});
