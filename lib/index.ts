@@ -1,21 +1,33 @@
-// The course's shared library: each lecture's notebook imports what it and the earlier lectures built.
-export * from "./engine";
-export * from "./notebook";
+// The course's shared library, in lecture order: each notebook imports what it and the earlier
+// lectures built. Lecture code sits at the top of lib/; plumbing sits apart, in engine/ (which
+// TensorFlow.js backend runs, and its speed fixes) and display/ (plots, tables, progress, graphs).
+
+// Plumbing: the engine, quick mode, and what shows things in a notebook.
+export * from "./engine/engine";
+export * from "./engine/quick-mode";
+export * from "./display/display";
+export * from "./display/plot";
+export * from "./display/table";
+export * from "./display/progress";
+
+// Data, shared by every lecture.
 export * from "./data";
 export * from "./random";
 export * from "./tokenizer";
+
+// 00 micrograd
+export * from "./micrograd";
+export * from "./display/graph";
+
+// 01 bigram (counting) and 02 the bigram as a neural net
 export * from "./bigram";
 export * from "./bigram-net";
-export * from "./micrograd";
-export * from "./graph";
 export * from "./losses";
-export * from "./display";
-export * from "./plot";
-export * from "./table";
+
+// 03 MLP: one model interface, datasets, training, evaluation, sampling
 export * from "./model";
 export * from "./dataset";
 export * from "./mlp";
 export * from "./train";
 export * from "./evaluate";
 export * from "./sample";
-export * from "./progress";

@@ -1,6 +1,6 @@
 // Losses shared by every model.
 import * as tf from "@tensorflow/tfjs";
-import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
+import { SOFTMAX_CROSS_ENTROPY } from "./engine/wasm-fixes";
 
 /**
  * Mean cross-entropy of `logits` [N, C] (or [..., C]) against integer `targets` [N] (or [...]).

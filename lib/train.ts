@@ -4,7 +4,7 @@ import * as tf from "@tensorflow/tfjs";
 import { sampleBatch, type Dataset } from "./dataset";
 import { evaluate } from "./evaluate";
 import type { LanguageModel } from "./model";
-import { TrainingProgress, type ProgressInfo } from "./progress";
+import { TrainingProgress, type ProgressInfo } from "./display/progress";
 import { Generator } from "./random";
 
 export interface TrainOptions {

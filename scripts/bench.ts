@@ -5,7 +5,7 @@
 //   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile]
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { describeEngine, initEngine } from "../lib/engine";
+import { describeEngine, initEngine } from "../lib/engine/engine";
 import { loadNames } from "../lib/data";
 import { buildDataset, sampleBatch, splitWords, type Dataset } from "../lib/dataset";
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";

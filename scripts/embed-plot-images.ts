@@ -17,7 +17,7 @@ import { projectRoot } from "./kernel";
 import { type Notebook, type Output, joinText, readNotebook, writeNotebook } from "./notebook-file";
 import { filesIn, runMain } from "./cli";
 
-/** A plot's container as lib/plot.ts writes it, then what it holds: the grey note or an earlier picture. */
+/** A plot's container as lib/display/plot.ts writes it, then what it holds: the grey note or an earlier picture. */
 const plotDivPattern = /(<div class="zth-plot" id="([^"]+)"[^>]*>)(<p\b[^>]*>([\s\S]*?)<\/p>|<img\b[^>]*>)(<\/div>)/g;
 
 /**
@@ -36,7 +36,7 @@ export function embedImagesInHtml(html: string, images: ReadonlyMap<string, stri
 }
 
 /** The plot's title for the picture's alt text: from the note (`Plot "title": it is drawn...`, already
- *  HTML-escaped by lib/plot.ts) or from the alt of an earlier picture. */
+ *  HTML-escaped by lib/display/plot.ts) or from the alt of an earlier picture. */
 function altText(content: string, note: string | undefined): string {
   const title = note !== undefined ? /^Plot "([^"]*)"/.exec(note)?.[1] : /\balt="([^"]*)"/.exec(content)?.[1];
   return title || "Plot";

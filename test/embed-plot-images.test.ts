@@ -2,13 +2,13 @@
 // no browser.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { figureHtml, linePlot } from "../lib/plot";
+import { figureHtml, linePlot } from "../lib/display/plot";
 import { embedImagesInHtml, embedImagesInNotebook, plotIds } from "../scripts/embed-plot-images";
 import type { Notebook } from "../scripts/notebook-file";
 
 const png = "data:image/png;base64,iVBORw0KGgo=";
 
-/** The id lib/plot.ts gave a figure's <div>. */
+/** The id lib/display/plot.ts gave a figure's <div>. */
 function idOf(html: string): string {
   const match = /<div class="zth-plot" id="([^"]+)"/.exec(html);
   assert.ok(match, "no plot <div> in the figure's HTML");

@@ -3,7 +3,7 @@
 // kernel. initEngine removes them. Its own file: nothing may load the WASM backend before this test.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { initEngine } from "../lib/engine";
+import { initEngine } from "../lib/engine/engine";
 
 test("starting the WASM engine leaves no process-wide error handlers behind", async () => {
   const before = { uncaught: process.listeners("uncaughtException").length, unhandled: process.listeners("unhandledRejection").length };

@@ -1,4 +1,4 @@
-// The engine choice (lib/engine.ts) and the WebAssembly fixes (lib/wasm-fixes.ts).
+// The engine choice (lib/engine/engine.ts) and the WebAssembly fixes (lib/engine/wasm-fixes.ts).
 //
 // The order of the tests in this file matters (node:test runs them one after another):
 //   1. before any engine starts, the CPU backend computes reference gradients with tfjs's *stock*
@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { describeEngine, engineInfo, initEngine, type EngineInfo } from "../lib/engine";
+import { describeEngine, engineInfo, initEngine, type EngineInfo } from "../lib/engine/engine";
 import { Generator } from "../lib/random";
 
 delete process.env.ZTH_ENGINE; // the tests choose engines themselves

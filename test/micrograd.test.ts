@@ -10,7 +10,7 @@ import {
   topologicalOrder,
 } from "../lib/micrograd";
 import { Generator } from "../lib/random";
-import { drawGraph, graphDot, graphHtml } from "../lib/graph";
+import { drawGraph, graphDot, graphHtml } from "../lib/display/graph";
 
 const random = new Generator(1234);
 const uniform = (low: number, high: number) => low + (high - low) * random.random();

@@ -3,14 +3,14 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../lib/engine";
+import { initEngine } from "../lib/engine/engine";
 import { buildDataset, datasetTensors, sampleBatch, splitWords } from "../lib/dataset";
 import { evaluate, estimateLoss } from "../lib/evaluate";
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { countParameters } from "../lib/model";
 import { Generator } from "../lib/random";
 import { sample } from "../lib/sample";
-import type { ProgressInfo } from "../lib/progress";
+import type { ProgressInfo } from "../lib/display/progress";
 import { namesTokenizer } from "../lib/tokenizer";
 import { findLearningRate, NonFiniteLossError, train, trainStep } from "../lib/train";
 

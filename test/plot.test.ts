@@ -1,9 +1,9 @@
-// Plots (lib/plot.ts), tables (lib/table.ts) and the display fallback (lib/display.ts), outside a notebook.
+// Plots (lib/display/plot.ts), tables (lib/display/table.ts) and the display fallback (lib/display/display.ts), outside a notebook.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { DataFrame } from "danfojs";
-import { LiveDisplay, escapeHtml, showHtml } from "../lib/display";
+import { LiveDisplay, escapeHtml, showHtml } from "../lib/display/display";
 import {
   figureHtml,
   heatmap,
@@ -14,8 +14,8 @@ import {
   scatterPlot,
   show,
   type Figure,
-} from "../lib/plot";
-import { showTable, tableHtml } from "../lib/table";
+} from "../lib/display/plot";
+import { showTable, tableHtml } from "../lib/display/table";
 
 /** Runs `f` with console.log captured; returns f's result and the printed lines. */
 function captureLog<T>(f: () => T): { result: T; lines: string[] } {
@@ -246,7 +246,7 @@ test("tableHtml works with real danfojs DataFrames", () => {
 // Outside a notebook: false, and the fallback text on the console
 
 test("showHtml outside a notebook prints the fallback text instead (and does not report success)", () => {
-  // lib/display.ts is being changed from returning a boolean to returning nothing: accept either.
+  // lib/display/display.ts is being changed from returning a boolean to returning nothing: accept either.
   const html = captureLog((): unknown => showHtml("<b>bold</b>", "plain text"));
   assert.ok(html.result === false || html.result === undefined, `showHtml returned ${html.result}`);
   assert.deepEqual(html.lines, ["plain text"]);
@@ -269,7 +269,7 @@ test("escapeHtml escapes &, <, > and double quotes", () => {
 });
 
 test("windowMeans averages each full window at the step that ends it, and drops a partial last window", async () => {
-  const { windowMeans } = await import("../lib/plot");
+  const { windowMeans } = await import("../lib/display/plot");
   assert.deepEqual(windowMeans([1, 2, 3, 4, 5, 6, 7], 3), { x: [3, 6], y: [2, 5] });
   assert.deepEqual(windowMeans(new Float32Array([1, 3]), 1), { x: [1, 2], y: [1, 3] });
   assert.throws(() => windowMeans([1], 0), /window must be an integer >= 1/);

@@ -1,9 +1,9 @@
-// The WASM backend's speed fixes (lib/wasm-fixes.ts) against the stock CPU backend: the same
+// The WASM backend's speed fixes (lib/engine/wasm-fixes.ts) against the stock CPU backend: the same
 // inputs on both, the same values and gradients out.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../lib/engine";
+import { initEngine } from "../lib/engine/engine";
 import { crossEntropy } from "../lib/losses";
 import { MLPLanguageModel } from "../lib/mlp";
 import { Generator } from "../lib/random";

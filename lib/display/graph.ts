@@ -2,7 +2,7 @@
 // SVG by Graphviz compiled to WebAssembly (@viz-js/viz), so it works offline.
 import { instance, type Viz } from "@viz-js/viz";
 import { escapeHtml, showHtml } from "./display";
-import { topologicalOrder, type Value } from "./micrograd";
+import { topologicalOrder, type Value } from "../micrograd";
 
 /** Backslash-escapes what Graphviz's record labels treat as syntax: { } | < > " and \ itself. */
 const escapeRecord = (text: string) => text.replace(/[{}|<>"\\]/g, (c) => `\\${c}`);
