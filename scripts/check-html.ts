@@ -9,7 +9,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { projectRoot } from "./kernel";
+import { projectRoot } from "./cli";
 import { filesIn, runMain } from "./cli";
 
 export const htmlDir = path.join(projectRoot, "build", "html");

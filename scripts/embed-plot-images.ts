@@ -13,7 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { findChromium, launchBrowser, openPage, waitForPlots } from "./check-html";
-import { projectRoot } from "./kernel";
+import { projectRoot } from "./cli";
 import { type Notebook, type Output, joinText, readNotebook, writeNotebook } from "./notebook-file";
 import { filesIn, runMain } from "./cli";
 
