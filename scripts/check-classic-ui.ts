@@ -21,7 +21,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser } from "./check-html";
+import { launchBrowser } from "./browser";
 import { prepareJupyter } from "./kernel";
 import { notebooksDir, projectRoot, runMain } from "./cli";
 

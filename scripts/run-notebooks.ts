@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ExecutionResult, type Kernel, startKernel } from "./kernel-client";
-import { type Cell, type Notebook, type Output, joinText, readNotebook, writeNotebook } from "./notebook-file";
+import { type Cell, type Notebook, type Output, type RunInfo, joinText, readNotebook, runInfoKey, writeNotebook } from "./notebook-file";
 import { filesIn, notebooksDir, projectRoot, runMain } from "./cli";
 
 export const buildNotebooksDir = path.join(projectRoot, "build", "notebooks");
@@ -28,18 +28,6 @@ export interface CellFailure {
   kind: "stderr" | "error" | "timeout" | "kernel" | "skipped";
   text: string;
 }
-
-/** What the runner stores in an executed notebook's metadata, for the site's index page. */
-export interface RunInfo {
-  mode: "quick" | "full";
-  ok: boolean;
-  seconds: number;
-  /** The last line the notebook printed that starts with "Result:", without that word. */
-  result?: string;
-  finished: string;
-}
-
-export const runInfoKey = "zero_to_hero_run";
 
 export interface NotebookResult {
   notebook: string; // path as given, relative to the current folder when inside it
