@@ -189,7 +189,8 @@ export function describeLecture(notebook: Notebook, notebookFile: string): Lectu
   const title = heading ? plainText(heading[1]) : path.basename(notebookFile, ".ipynb");
   const afterHeading = heading ? markdown.slice(heading.index + heading[0].length) : markdown;
   const paragraph = afterHeading.split(/\n\s*\n/).map((p) => p.trim()).find((p) => p && !/^(#|```|\$\$|[-*] |\||<)/.test(p)) ?? "";
-  const sentence = plainText(paragraph).match(/^.*?[.!?](?=\s|$)/)?.[0] ?? plainText(paragraph);
+  // A sentence ends at ". " before a capital letter ("et al. 2003" does not end one).
+  const sentence = plainText(paragraph).match(/^.*?[.!?](?=\s+[A-Z]|$)/)?.[0] ?? plainText(paragraph);
   const description = sentence.length > 220 ? sentence.slice(0, 217) + "..." : sentence;
   return { page, title, description, run: notebook.metadata[runInfoKey] as RunInfo | undefined };
 }

@@ -4,13 +4,18 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
+import { findChromium, launchBrowser, noChromiumHint } from "../scripts/browser";
+import { buildSite } from "../scripts/build-site";
+import { checkSite, formatSiteCheck } from "../scripts/check-site";
 import { projectRoot } from "../scripts/cli";
-import { type Notebook, readNotebook, writeNotebook } from "../scripts/notebook-file";
-import { type RunInfo, executeNotebook, findFailures, formatResult, kernelEnvironment, listNotebooks, resultLine, runInfoKey } from "../scripts/run-notebooks";
+import { type Notebook, type RunInfo, readNotebook, runInfoKey, writeNotebook } from "../scripts/notebook-file";
+import { executeNotebook, findFailures, formatResult, kernelEnvironment, listNotebooks, resultLine } from "../scripts/run-notebooks";
 
 const minutes = 60_000;
-// Apart from build/notebooks, which holds the full run that build/html is made from.
+// Apart from build/notebooks and build/site, which hold the course's full run.
 const testOutputDir = path.join(projectRoot, "build", "test-notebooks");
+const testSiteDir = path.join(projectRoot, "build", "test-site");
+const chromium = findChromium();
 
 for (const notebook of listNotebooks()) {
   const name = path.basename(notebook);
@@ -20,6 +25,23 @@ for (const notebook of listNotebooks()) {
     assert.ok(result.ok, "\n" + formatResult(result));
   });
 }
+
+test("the site made from the executed notebooks shows every plot and formula in Chromium, offline", {
+  skip: chromium ? false : `no Chromium, so the site's browser check is skipped: ${noChromiumHint}`,
+  timeout: 10 * minutes,
+}, async () => {
+  const executed = listNotebooks().map((file) => path.join(testOutputDir, path.basename(file))).filter((file) => fs.existsSync(file));
+  assert.ok(executed.length > 0, "no executed notebooks: the notebook tests above did not run");
+  const browser = await launchBrowser(chromium);
+  try {
+    const site = await buildSite(executed, testSiteDir, { browser });
+    assert.deepEqual(site.problems, []);
+    const check = await checkSite(testSiteDir, site.pages, { browser, screenshots: false });
+    assert.ok(check.ok, "\n" + formatSiteCheck(check));
+  } finally {
+    await browser.close();
+  }
+});
 
 /** Runs `body` in a fresh folder inside the project (so the kernel finds this project's node_modules
  *  as for a real notebook), removed afterwards. */
