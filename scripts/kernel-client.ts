@@ -11,7 +11,7 @@
 // Outputs are collected as nbformat stores them: consecutive stream outputs of the same name are
 // merged, display_data and execute_result kept, update_display_data applied to every output with the
 // same display_id (also in earlier executions' outputs, as Jupyter does), clear_output honoured.
-// `onOutput(output, kind)` sees each output as it arrives or changes (e.g. a live training progress line).
+// `onOutput(output, event, displayId)` sees each output as it arrives or changes (e.g. a live training progress line).
 //
 // No kernel outlives its runner: the kernel runs in its own process group (a Ctrl-C in the terminal
 // reaches only the runner, which then stops every kernel it started, as on SIGTERM and SIGHUP), and a
@@ -50,7 +50,8 @@ export type OutputEvent = "new" | "append" | "update";
 export interface ExecuteOptions {
   /** The cell is interrupted after this long and reported as timed out. */
   timeoutMs?: number;
-  onOutput?: (output: Output, event: OutputEvent) => void;
+  /** `displayId` is set for a display that can be updated (tslab's newDisplay), e.g. a live progress line. */
+  onOutput?: (output: Output, event: OutputEvent, displayId?: string) => void;
 }
 
 export interface Kernel {
@@ -314,7 +315,7 @@ class KernelClient implements Kernel {
         }
       }
     }
-    await this.sendChain.catch(() => undefined);
+    // Not waiting for queued sends: to a kernel that never came up they would wait forever (linger is 0).
     for (const socket of [this.shell, this.control, this.iopub]) socket.close();
     this.child.stdin?.destroy();
     this.cleanUp();
@@ -408,12 +409,13 @@ class KernelClient implements Kernel {
       }
       return;
     }
+    const displayId: string | undefined = content.transient?.display_id;
     if (type === "update_display_data") {
       // Applies wherever the display is shown, also in an earlier cell's outputs.
-      for (const output of this.displays.get(content.transient?.display_id) ?? []) {
+      for (const output of this.displays.get(displayId ?? "") ?? []) {
         output.data = content.data;
         output.metadata = content.metadata ?? {};
-        this.findOwner(output)?.onOutput?.(output, "update");
+        this.findOwner(output)?.onOutput?.(output, "update", displayId);
       }
       return;
     }
@@ -424,7 +426,7 @@ class KernelClient implements Kernel {
       outputs.length = 0;
       pending.clearOnNext = false;
     }
-    const emit = (output: Output, event: OutputEvent) => pending.onOutput?.(output, event);
+    const emit = (output: Output, event: OutputEvent) => pending.onOutput?.(output, event, displayId);
     switch (type) {
       case "stream": {
         const last = outputs.at(-1);
@@ -443,7 +445,6 @@ class KernelClient implements Kernel {
         const output: Output = { output_type: type, data: content.data, metadata: content.metadata ?? {} };
         if (type === "execute_result") output.execution_count = content.execution_count ?? null;
         outputs.push(output);
-        const displayId = content.transient?.display_id;
         if (displayId) this.displays.set(displayId, [...(this.displays.get(displayId) ?? []), output]);
         emit(output, "new");
         return;

@@ -113,8 +113,9 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
       const timeoutMs = Math.max(1000, Math.min(cellLimitMs, untilDeadline));
       const run = await kernel.execute(joinText(cell.source), {
         timeoutMs,
-        onOutput: (output) => {
-          const live = liveText(output);
+        onOutput: (output, _event, displayId) => {
+          // Only a display that updates in place (the training progress), not every table or plot.
+          const live = displayId ? liveText(output) : undefined;
           if (live) report(live);
         },
       });
