@@ -7,39 +7,13 @@ import { initEngine } from "../lib/engine/engine";
 import { crossEntropy } from "../lib/losses";
 import { MLPLanguageModel } from "../lib/mlp";
 import { Generator } from "../lib/random";
+import { assertClose, both, on, randomTensor } from "./backend-comparison";
 
 before(async () => {
   await initEngine("wasm"); // registers the fixes
 });
 
-/** Runs `f` on a backend and returns what it read back (tensors made inside are freed). */
-async function on<T extends tf.TensorContainer>(backend: "cpu" | "wasm", f: () => T): Promise<T> {
-  assert.ok(await tf.setBackend(backend));
-  try {
-    return tf.tidy(f);
-  } finally {
-    await tf.setBackend("wasm");
-  }
-}
-
-/** Runs `f` on both backends. */
-async function both<T extends tf.TensorContainer>(f: () => T): Promise<{ cpu: T; wasm: T }> {
-  return { cpu: await on("cpu", f), wasm: await on("wasm", f) };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: lengths`);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    const ok = Object.is(a, e) || Math.abs(a - e) <= tolerance * Math.max(1, Math.abs(e));
-    assert.ok(ok, `${what}[${i}]: wasm ${a}, cpu ${e} (tolerance ${tolerance})`);
-  }
-}
-
-const random = (shape: number[], seed: number, scale = 1) => {
-  const g = new Generator(seed);
-  return tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => g.normal() * scale), shape);
-};
+const random = randomTensor;
 
 test("the fixes are registered on WASM only", () => {
   assert.equal(tf.getBackend(), "wasm");

@@ -15,8 +15,11 @@
 // 5. `Tanh` ran the C library's scalar tanh (~15 ns per number, ~100 us for a [32, 200] batch).
 // 6. Softmax cross-entropy as one kernel forward and one backward, in place of ~20 small kernels
 //    (see `crossEntropy` in losses.ts, which uses them when the backend has them).
+// 7. Batched and transposed matmuls (attention's) on XNNPACK: batched-matmul.ts.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
+import { registerBatchedMatMul } from "./batched-matmul";
+import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
 export const SOFTMAX_CROSS_ENTROPY = "SoftmaxCrossEntropy";
@@ -30,6 +33,7 @@ export function registerWasmFixes(): void {
   registered = true;
   tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
   tf.registerGradient({ kernelName: "BatchMatMul", inputsToSave: ["a", "b"], gradFunc: batchMatMulGradient });
+  registerBatchedMatMul();
   replaceKernel("Identity", () => identity);
   replaceKernel("GatherV2", gather);
   replaceGradient("GatherV2", gatherGradient);
@@ -42,35 +46,9 @@ export function registerWasmFixes(): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Plumbing: the WASM backend's memory, and swapping a stock kernel or gradient for ours.
+// Plumbing: swapping a stock gradient for ours (kernels: wasm-backend.ts).
 
-// A kernel reads and writes tensors through typed-array views of the WebAssembly memory. An allocation
-// (makeOutput) can grow that memory, which detaches every view taken before it: so each kernel below
-// allocates its output first and only then takes its views.
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-  incRef(dataId: object): void;
-  disposeData(dataId: object): boolean;
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
-type Kernel = (args: KernelArgs) => tf.TensorInfo;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Record<string, () => tf.Tensor>;
-
-/** Our kernel in place of the WASM backend's; `make` gets the stock one, for the cases it keeps. */
-function replaceKernel(kernelName: string, make: (stock: Kernel) => Kernel): void {
-  const stock = tf.getKernel(kernelName, "wasm");
-  if (!stock) throw new Error(`wasm-fixes: the WASM backend has no ${kernelName} kernel to replace.`);
-  tf.unregisterKernel(kernelName, "wasm");
-  const kernelFunc = make(stock.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc;
-  // The stock setup (binding its WebAssembly function) still runs, for the calls handed back to it.
-  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc, setupFunc: stock.setupFunc });
-}
 
 /** Our gradient on the WASM backend, every other backend keeps the stock one; `make` gets the stock one too. */
 function replaceGradient(kernelName: string, make: (stock: GradFunc) => GradFunc): void {
@@ -131,14 +109,28 @@ function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], at
   const grad = dy as tf.Tensor;
   const [a, b] = saved;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  const [gradA, gradB] = batchMatMulGradients(grad, a, b, transposeA, transposeB);
+  // A batch broadcast against one matrix (or a batch of 1) gets the sum over the batch, which the
+  // stock gradient leaves out (it fails on the shape check).
+  return { a: () => sumToShape(gradA(), a.shape), b: () => sumToShape(gradB(), b.shape) };
+}
+
+function batchMatMulGradients(grad: tf.Tensor, a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean) {
   if (!transposeA && !transposeB) {
-    return { a: () => matMul(grad, b, false, true), b: () => matMul(a, grad, true, false) };
+    return [() => matMul(grad, b, false, true), () => matMul(a, grad, true, false)];
   } else if (!transposeA && transposeB) {
-    return { a: () => matMul(grad, b, false, false), b: () => matMul(grad, a, true, false) };
+    return [() => matMul(grad, b, false, false), () => matMul(grad, a, true, false)];
   } else if (transposeA && !transposeB) {
-    return { a: () => matMul(b, grad, false, true), b: () => matMul(a, grad, false, false) };
+    return [() => matMul(b, grad, false, true), () => matMul(a, grad, false, false)];
   }
-  return { a: () => matMul(b, grad, true, true), b: () => matMul(grad, a, true, true) };
+  return [() => matMul(b, grad, true, true), () => matMul(grad, a, true, true)];
+}
+
+/** x summed over the batch axes that `shape` broadcast (missing leading axes, axes of size 1). */
+function sumToShape(x: tf.Tensor, shape: number[]): tf.Tensor {
+  if (tf.util.arraysEqual(x.shape, shape)) return x;
+  const axes = tf.backend_util.getReductionAxes(shape, x.shape);
+  return (axes.length ? x.sum(axes) : x).reshape(shape);
 }
 
 // ---------------------------------------------------------------------------------------------------
