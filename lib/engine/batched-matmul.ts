@@ -33,7 +33,14 @@ function wasmFunction(backend: WasmBackend): WasmBatchMatMul {
 
 /** Registers the kernel in place of the WASM backend's BatchMatMul (before the backend starts). */
 export function registerBatchedMatMul(): void {
-  replaceKernel("BatchMatMul", (stock) => (args) => batchMatMul(args, stock));
+  replaceKernel("BatchMatMul", (stock) => (args) => (useStockKernel ? stock(args) : batchMatMul(args, stock)));
+}
+
+let useStockKernel = false;
+
+/** For before/after benchmarks only: `true` sends every matmul to the stock kernel again. */
+export function useStockBatchMatMul(stock: boolean): void {
+  useStockKernel = stock;
 }
 
 function batchMatMul(args: KernelArgs, stock: Kernel): tf.TensorInfo {
