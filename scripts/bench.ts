@@ -194,7 +194,8 @@ function compareGpt(): void {
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")} (1, 5, 15 min)`);
   for (let round = 0; round < 2; round++) {
     settings.forEach((setting, i) => {
-      const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], "--only", "gpt", "--json", ...setting.args], {
+      const stepsPerRound = ["--gpt-steps", option("gpt-steps") ?? "5"];
+      const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], "--only", "gpt", "--json", ...stepsPerRound, ...setting.args], {
         env: { ...process.env, ...setting.env },
         encoding: "utf8",
       });

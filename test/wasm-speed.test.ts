@@ -166,3 +166,27 @@ test("the JS kernels stay right when an allocation grows the WebAssembly memory 
     return [];
   });
 });
+
+test("Sum over leading axes (bias gradients) and every other reduction match the CPU backend", async () => {
+  const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+    { shape: [6, 5], axis: 0, keepDims: false },
+    { shape: [2, 3, 4], axis: [1, 0], keepDims: false },
+    { shape: [2, 3, 4], axis: [0, 1], keepDims: true },
+    { shape: [2, 3, 4], axis: 0, keepDims: false },
+    { shape: [2, 3, 4], axis: 1, keepDims: false }, // not leading: the stock kernel
+    { shape: [2, 3, 4], axis: -1, keepDims: true },
+    { shape: [2, 3, 4], axis: [0, 1, 2], keepDims: false }, // everything: the stock kernel
+    { shape: [0, 3], axis: 0, keepDims: false }, // no rows: zeros
+  ];
+  for (const { shape, axis, keepDims } of cases) {
+    const { cpu, wasm } = await both(() => {
+      const x = random(shape, 21);
+      const y = tf.sum(x, axis, keepDims);
+      return [y.shape, Array.from(y.dataSync()), Array.from(tf.grad((t: tf.Tensor) => tf.sum(t, axis).square().sum())(x).dataSync())];
+    });
+    const what = `sum(${shape}, axis ${axis}, keepDims ${keepDims})`;
+    assert.deepEqual(wasm[0], cpu[0], `${what}: shape`);
+    assertClose(wasm[1] as number[], cpu[1] as number[], 1e-5, what);
+    assertClose(wasm[2] as number[], cpu[2] as number[], 1e-5, `${what}: gradient`);
+  }
+});

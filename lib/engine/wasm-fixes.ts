@@ -16,9 +16,11 @@
 // 6. Softmax cross-entropy as one kernel forward and one backward, in place of ~20 small kernels
 //    (see `crossEntropy` in losses.ts, which uses them when the backend has them).
 // 7. Batched and transposed matmuls (attention's) on XNNPACK: batched-matmul.ts.
+// 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchedMatMul } from "./batched-matmul";
+import { registerSumLeadingAxes } from "./sum-leading-axes";
 import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
@@ -34,6 +36,7 @@ export function registerWasmFixes(): void {
   tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
   tf.registerGradient({ kernelName: "BatchMatMul", inputsToSave: ["a", "b"], gradFunc: batchMatMulGradient });
   registerBatchedMatMul();
+  registerSumLeadingAxes();
   replaceKernel("Identity", () => identity);
   replaceKernel("GatherV2", gather);
   replaceGradient("GatherV2", gatherGradient);
