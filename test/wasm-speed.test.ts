@@ -190,3 +190,12 @@ test("Sum over leading axes (bias gradients) and every other reduction match the
     assertClose(wasm[2] as number[], cpu[2] as number[], 1e-5, `${what}: gradient`);
   }
 });
+
+test("ReLU's one-pass gradient matches the CPU backend (zeros, negatives, NaN)", async () => {
+  const { cpu, wasm } = await both(() => {
+    const x = tf.concat([random([40], 22), tf.tensor1d([0, -0, NaN, 1e-30, -1e-30])]);
+    const weights = random([45], 23);
+    return Array.from(tf.grad((t: tf.Tensor) => tf.relu(t).mul(weights).sum())(x).dataSync());
+  });
+  assertClose(wasm, cpu, 0, "d relu");
+});

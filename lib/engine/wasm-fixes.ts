@@ -17,6 +17,7 @@
 //    (see `crossEntropy` in losses.ts, which uses them when the backend has them).
 // 7. Batched and transposed matmuls (attention's) on XNNPACK: batched-matmul.ts.
 // 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
+// 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchedMatMul } from "./batched-matmul";
@@ -27,6 +28,7 @@ import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from ".
 export const SOFTMAX_CROSS_ENTROPY = "SoftmaxCrossEntropy";
 const SOFTMAX_CROSS_ENTROPY_GRAD = "SoftmaxCrossEntropyGrad";
 const TANH_GRAD = "TanhGrad";
+const RELU_GRAD = "ReluGradOnePass";
 
 let registered = false;
 
@@ -43,6 +45,8 @@ export function registerWasmFixes(): void {
   replaceKernel("Tanh", () => tanh);
   tf.registerKernel({ kernelName: TANH_GRAD, backendName: "wasm", kernelFunc: tanhGrad });
   replaceGradient("Tanh", () => tanhGradient);
+  tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGrad });
+  replaceGradient("Relu", () => reluGradient);
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY, backendName: "wasm", kernelFunc: softmaxCrossEntropy });
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
   tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
@@ -304,4 +308,23 @@ function checkedTarget(target: number, classes: number, cleanUp: () => void): nu
   if (target >= 0 && target < classes) return target;
   cleanUp();
   throw new Error(`crossEntropy: target ${target} is not a class index in [0, ${classes - 1}].`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 9. ReLU's gradient.
+
+/** dx = dy * step(x): dy where x > 0, else 0 (NaN where x is NaN, as the stock step). */
+function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const output = wasm.makeOutput(inputs.x!.shape, "float32");
+  const x = wasm.typedArrayFromHeap(inputs.x!);
+  const dy = wasm.typedArrayFromHeap(inputs.dy!);
+  const dx = wasm.typedArrayFromHeap(output);
+  for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * (x[i] > 0 ? 1 : x[i] === x[i] ? 0 : NaN);
+  return output;
+}
+
+function reluGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
+  const [x] = saved;
+  return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy }) as tf.Tensor };
 }
