@@ -33,3 +33,12 @@ export * from "./optim";
 export * from "./train";
 export * from "./evaluate";
 export * from "./generate";
+
+// 05 GPT: text as one stream of tokens, GPT-2's tokenizer beside ours, AdamW's schedule, the
+// Transformer, and checkpoints that let a notebook skip a long training
+export * from "./text-batches";
+export * from "./averaging";
+export * from "./bpe";
+export * from "./schedule";
+export * from "./gpt";
+export * from "./checkpoint";
