@@ -325,3 +325,25 @@ test("getBatch: Y is X shifted by one, every row a window of the text", () => {
   tf.dispose([X, Y]);
   assert.throws(() => getBatch([1, 2, 3], 3, 1, new Generator()), /too few/);
 });
+
+test("GPT on WASM (with the engine's speed fixes) gives the CPU backend's loss and gradients", async () => {
+  const config = tiny();
+  const model = new GPT(config, new Generator(16));
+  const { X, Y } = getBatch(Array.from({ length: 100 }, (_, i) => (i * 7) % config.vocabSize), config.blockSize, 3, new Generator(17));
+  const lossAndGrads = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.valueAndGrads(() => model.forward(X, Y).loss!)(model.parameters());
+      return { loss: value.dataSync()[0], grads: grads.map((g) => Array.from(g.dataSync())) };
+    });
+  const onWasm = lossAndGrads();
+  try {
+    await tf.setBackend("cpu");
+    const onCpu = lossAndGrads();
+    close([onWasm.loss], [onCpu.loss], 1e-5, "loss");
+    onWasm.grads.forEach((g, i) => close(g, onCpu.grads[i], 2e-5, model.namedParameters()[i][0]));
+  } finally {
+    await tf.setBackend("wasm");
+  }
+  tf.dispose([X, Y]);
+  model.dispose();
+});
