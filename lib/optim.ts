@@ -1,7 +1,7 @@
 // Optimizers: how a parameter moves once its gradient is known. train() calls `step` once per
 // training step, inside the step's tf.tidy.
 import * as tf from "@tensorflow/tfjs";
-import { fusedSgdUpdate } from "./engine/fused-ops";
+import { fusedAdamWUpdate, fusedSgdUpdate } from "./engine/fused-ops";
 
 export interface Optimizer {
   /** Moves each parameter against its gradient (grads[i] belongs to parameters[i]), in place. */
@@ -77,9 +77,16 @@ export class AdamW implements Optimizer {
       parameters.forEach((p, i) => {
         const g = grads[i];
         const { m, v } = this.stateOf(p);
+        const decay = p.rank >= 2 ? 1 - learningRate * this.weightDecay : 1;
+        // The same formulas in one kernel where the engine has it (engine/fused-ops.ts).
+        const fused = fusedAdamWUpdate(p, g, m, v, { beta1, beta2, stepSize, epsilon, decay });
+        if (fused) {
+          [p, m, v].forEach((variable, k) => variable.assign(fused[k]));
+          return;
+        }
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
-        const decayed = p.rank >= 2 && this.weightDecay > 0 ? p.mul(1 - learningRate * this.weightDecay) : p;
+        const decayed = decay !== 1 ? p.mul(decay) : p;
         p.assign(decayed.sub(m.div(v.sqrt().add(epsilon)).mul(stepSize)));
       });
     });

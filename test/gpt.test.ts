@@ -347,3 +347,31 @@ test("GPT on WASM (with the engine's speed fixes) gives the CPU backend's loss a
   tf.dispose([X, Y]);
   model.dispose();
 });
+
+test("AdamW: the fused WASM update gives the plain formula's numbers (CPU backend) over three steps", async () => {
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const generator = new Generator(18);
+    const W = tf.variable(generator.randn([7, 5]));
+    const b = tf.variable(generator.randn([5]));
+    const optimizer = new AdamW({ betas: [0.9, 0.99], weightDecay: 0.1 });
+    for (let step = 0; step < 3; step++) {
+      const gW = generator.randn([7, 5]);
+      const gb = generator.randn([5]);
+      tf.tidy(() => optimizer.step([W, b], [gW, gb], 1e-2 * (step + 1)));
+      tf.dispose([gW, gb]);
+    }
+    const values = [Array.from(W.dataSync()), Array.from(b.dataSync())];
+    optimizer.dispose();
+    tf.dispose([W, b]);
+    return values;
+  };
+  try {
+    const cpu = await run("cpu");
+    const wasm = await run("wasm");
+    close(wasm[0], cpu[0], 1e-6, "W");
+    close(wasm[1], cpu[1], 1e-6, "b");
+  } finally {
+    await tf.setBackend("wasm");
+  }
+});
