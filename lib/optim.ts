@@ -109,3 +109,34 @@ export class AdamW implements Optimizer {
     return entry;
   }
 }
+
+/**
+ * Gradient clipping around another optimizer, as PyTorch's `clip_grad_norm_` before `optimizer.step()`
+ * (nanoGPT clips at 1.0): when the norm of all gradients together, sqrt(sum of every g^2), exceeds
+ * `maxNorm`, every gradient is scaled by maxNorm / norm. One unlucky batch then cannot throw the
+ * weights far; the direction of the step is kept.
+ */
+export class ClipGradNorm implements Optimizer {
+  /** The gradients' norm at the last step, before clipping: a diagnostic worth plotting. */
+  lastNorm = NaN;
+
+  constructor(readonly optimizer: Optimizer, readonly maxNorm = 1) {
+    if (!(maxNorm > 0)) throw new Error(`ClipGradNorm: maxNorm must be > 0 (got ${maxNorm}).`);
+  }
+
+  step(parameters: tf.Variable[], grads: tf.Tensor[], learningRate: number): void {
+    const norm = tf.tidy(() => tf.addN(grads.map((g) => g.square().sum())).sqrt().dataSync()[0]);
+    this.lastNorm = norm;
+    if (!(norm > this.maxNorm)) {
+      this.optimizer.step(parameters, grads, learningRate);
+      return;
+    }
+    const scale = this.maxNorm / (norm + 1e-6); // PyTorch's clip coefficient
+    tf.tidy(() => this.optimizer.step(parameters, grads.map((g) => g.mul(scale)), learningRate));
+  }
+
+  /** Frees the wrapped optimizer's state, if it has any. */
+  dispose(): void {
+    (this.optimizer as { dispose?: () => void }).dispose?.();
+  }
+}

@@ -7,7 +7,7 @@ import { initEngine } from "../lib/engine/engine";
 import { averagePastLoops, averagePastSoftmax, averagePastTril } from "../lib/averaging";
 import { GPT, Head, LayerNorm, MultiHeadAttention, causalMask, checkGPTConfig, gptTrainingFlops, type GPTConfig } from "../lib/gpt";
 import { generate } from "../lib/generate";
-import { AdamW } from "../lib/optim";
+import { AdamW, ClipGradNorm, SGD } from "../lib/optim";
 import { Generator } from "../lib/random";
 import { warmupCosine } from "../lib/schedule";
 import { getBatch, textBatches } from "../lib/text-batches";
@@ -374,4 +374,21 @@ test("AdamW: the fused WASM update gives the plain formula's numbers (CPU backen
   } finally {
     await tf.setBackend("wasm");
   }
+});
+
+test("ClipGradNorm: gradients whose global norm exceeds maxNorm are scaled down together; smaller ones pass", () => {
+  const p = tf.variable(tf.tensor1d([0, 0]));
+  const q = tf.variable(tf.tensor1d([0]));
+  const clipped = new ClipGradNorm(new SGD(), 1);
+  const big = [tf.tensor1d([3, 0]), tf.tensor1d([4])]; // norm 5
+  tf.tidy(() => clipped.step([p, q], big, 1));
+  close([clipped.lastNorm], [5]);
+  close(p.dataSync(), [-0.6, 0], 1e-5); // 3 / 5
+  close(q.dataSync(), [-0.8], 1e-5); // 4 / 5
+  const small = [tf.tensor1d([0.3, 0]), tf.tensor1d([0.4])]; // norm 0.5: untouched
+  tf.tidy(() => clipped.step([p, q], small, 1));
+  close(p.dataSync(), [-0.9, 0], 1e-5);
+  close(q.dataSync(), [-1.2], 1e-5);
+  assert.throws(() => new ClipGradNorm(new SGD(), 0), /maxNorm must be > 0/);
+  tf.dispose([p, q, ...big, ...small]);
 });
