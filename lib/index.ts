@@ -33,3 +33,13 @@ export * from "./optim";
 export * from "./train";
 export * from "./evaluate";
 export * from "./generate";
+
+// 05 GPT: text as one stream of tokens, GPT-2's tokenizer beside ours, AdamW's schedule, the
+// Transformer, and checkpoints that let a notebook skip a long training
+export * from "./text-batches";
+export * from "./averaging";
+export * from "./bpe";
+export * from "./schedule";
+// Listed by name: gpt.ts's own small Linear layer stays inside it (lecture 04 exports its Linear).
+export { GPT, Head, MultiHeadAttention, FeedForward, Block, LayerNorm, causalMask, checkGPTConfig, gptTrainingFlops, type GPTConfig } from "./gpt";
+export * from "./checkpoint";

@@ -1,0 +1,50 @@
+// GPT-2's tokenizer beside our character tokenizer: byte-pair encoding (BPE) through js-tiktoken,
+// a port of OpenAI's tiktoken whose package ships GPT-2's merge ranks, so it works offline.
+// BPE starts from bytes and merges the most frequent pairs into ~50,000 tokens: a short sequence
+// from a large vocabulary, where characters give a long sequence from a small one.
+import type { Tiktoken } from "js-tiktoken/lite";
+
+/** What js-tiktoken's rank files export (js-tiktoken/ranks/gpt2). */
+interface TiktokenRanks {
+  pat_str: string;
+  special_tokens: Record<string, number>;
+  bpe_ranks: string;
+}
+
+let encoder: Tiktoken | undefined;
+
+export class GPT2Tokenizer {
+  /** 50,257 tokens: 256 bytes, 50,000 merges, and <|endoftext|>. */
+  readonly vocabSize = 50_257;
+  private readonly encoding: Tiktoken;
+
+  constructor() {
+    // Loaded on first use (~0.5 s to parse the ranks), then shared.
+    if (!encoder) {
+      const { Tiktoken: TiktokenClass } = require("js-tiktoken/lite") as typeof import("js-tiktoken/lite");
+      const ranks = require("js-tiktoken/ranks/gpt2") as TiktokenRanks | { default: TiktokenRanks };
+      encoder = new TiktokenClass("default" in ranks ? ranks.default : ranks);
+    }
+    this.encoding = encoder;
+  }
+
+  encode(text: string): number[] {
+    // Special tokens such as "<|endoftext|>" in the text are encoded as plain text, never as control tokens.
+    return this.encoding.encode(text, [], []);
+  }
+
+  decode(tokens: Iterable<number>): string {
+    const list = [...tokens];
+    for (const token of list) {
+      if (!Number.isInteger(token) || token < 0 || token >= this.vocabSize) {
+        throw new Error(`Token ${token} is outside GPT-2's vocabulary (0..${this.vocabSize - 1}).`);
+      }
+    }
+    return this.encoding.decode(list);
+  }
+
+  /** The text of each token on its own, to see where BPE cut (a token may hold part of a multi-byte character). */
+  pieces(tokens: Iterable<number>): string[] {
+    return [...tokens].map((token) => this.decode([token]));
+  }
+}
