@@ -242,7 +242,7 @@ function compareGpt(): void {
   const settings = [
     { name: "before: 1 thread, stock batched matmul", env: { ZTH_THREADS: "1" }, args: ["--stock-batched-matmul"] },
     { name: "1 thread, batched matmul on XNNPACK", env: { ZTH_THREADS: "1" }, args: [] },
-    { name: "default threads, batched matmul on XNNPACK", env: {}, args: [] },
+    { name: "2 threads, batched matmul on XNNPACK", env: { ZTH_THREADS: "2" }, args: [] },
   ];
   const results = settings.map(() => [] as number[]);
   let engines: string[] = [];

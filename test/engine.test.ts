@@ -195,7 +195,9 @@ test("initEngine is safe to call twice: the running engine is returned as is", a
 test("describeEngine names the engine, SIMD, threads and versions on one line", () => {
   const line = describeEngine();
   assert.equal(line, describeEngine(wasmInfo));
-  assert.match(line, /^Engine: wasm \(SIMD, \d+ threads?\) \| TensorFlow\.js 4\.22\.0 \| Node v\d+\.\d+\.\d+$/);
+  assert.match(line, /^Engine: wasm \(SIMD, \d+ threads?(: cores busy)?\) \| TensorFlow\.js 4\.22\.0 \| Node v\d+\.\d+\.\d+$/);
+  const busy = describeEngine({ ...wasmInfo, threads: 1, threadsNote: "cores busy" });
+  assert.match(busy, /^Engine: wasm \(SIMD, 1 thread: cores busy\) \| /);
   assert.ok(!line.includes("\n"));
   const cpu = describeEngine({ engine: "cpu", backend: "cpu", versions: { tfjs: "4.22.0", node: "v20.0.0" } });
   assert.equal(cpu, "Engine: cpu | TensorFlow.js 4.22.0 | Node v20.0.0");

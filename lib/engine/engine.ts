@@ -2,8 +2,8 @@
 //
 // Fastest first: tfjs-node (native TensorFlow, an optional dependency whose install needs the
 // internet), then WebAssembly with SIMD, then the plain JavaScript CPU backend. ZTH_ENGINE=node|wasm|cpu
-// forces one. WASM runs its threaded build on one thread per core where it starts (ZTH_THREADS=n sets
-// the count, 1 the single-threaded build). Every notebook calls `initEngine()` in its first cell and prints what it got.
+// forces one. WASM runs its threaded build on one thread per core where it starts and the cores are
+// free (ZTH_THREADS=n sets the count, 1 the single-threaded build). Every notebook calls `initEngine()` in its first cell and prints what it got.
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm-fixes";
 import { startThreadedWasm } from "./wasm-threads";
@@ -16,8 +16,8 @@ export interface EngineInfo {
   backend: string;
   simd?: boolean;
   threads?: number;
-  /** Why the threaded WASM build did not start, when it was wanted and the single-threaded one runs. */
-  threadsFailure?: string;
+  /** Why WASM runs one thread where it could run more: "cores busy", or why the threaded build failed. */
+  threadsNote?: string;
   versions: { tfjs: string; node: string; backend?: string };
 }
 
@@ -53,17 +53,17 @@ export function engineInfo(): EngineInfo {
   return current;
 }
 
-/** One line for a notebook's first cell, e.g. "Engine: wasm (SIMD, 1 thread) | TensorFlow.js 4.22.0 | Node v20.20.2". */
+/** One line for a notebook's first cell, e.g. "Engine: wasm (SIMD, 2 threads) | TensorFlow.js 4.22.0 | Node v20.20.2". */
 export function describeEngine(info: EngineInfo = engineInfo()): string {
   const details: string[] = [];
   if (info.simd !== undefined) details.push(info.simd ? "SIMD" : "no SIMD");
-  if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}`);
+  if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}${info.threadsNote ? `: ${info.threadsNote}` : ""}`);
   if (info.versions.backend) details.push(`tfjs-node ${info.versions.backend}`);
   const detail = details.length ? ` (${details.join(", ")})` : "";
   return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
 }
 
-async function start(engine: EngineName, threads: number): Promise<EngineInfo> {
+async function start(engine: EngineName, threads: ThreadChoice): Promise<EngineInfo> {
   const versions = { tfjs: tf.version.tfjs, node: process.version };
   if (engine === "node") {
     // Loading tfjs-node registers the "tensorflow" backend; it throws when its native library is missing.
@@ -75,20 +75,20 @@ async function start(engine: EngineName, threads: number): Promise<EngineInfo> {
     const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
     registerWasmFixes();
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
-    let threadsFailure: string | undefined;
+    let threadsNote = threads.busy ? "cores busy" : undefined;
     await withoutNewProcessHandlers(async () => {
       // The threaded build needs SIMD too (tfjs ships threaded + SIMD only); the single-threaded build is the fallback.
-      if (simd && threads > 1) {
+      if (simd && threads.count > 1) {
         try {
-          await startThreadedWasm(wasm, threads);
+          await startThreadedWasm(wasm, threads.count);
           return;
         } catch (error) {
-          threadsFailure = (error as Error).message.split("\n")[0];
+          threadsNote = `threaded build failed: ${(error as Error).message.split("\n")[0]}`;
         }
       }
       await setBackend("wasm");
     });
-    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), threadsFailure, versions };
+    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), threadsNote, versions };
   }
   await setBackend("cpu");
   return { engine, backend: "cpu", versions };
@@ -111,15 +111,29 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
   }
 }
 
+interface ThreadChoice {
+  count: number;
+  /** One thread because the cores were busy with other work when the engine started. */
+  busy: boolean;
+}
+
 /**
- * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one per core. Threads pay
- * only in large matmuls; more threads than cores would just take turns.
+ * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one per core while the
+ * cores are free. Threads pay in large matmuls (2x at 512x512), but every kernel then waits for the
+ * pool: when other processes keep the cores busy (1-minute load average above half the cores), that
+ * wait made the lecture-03 MLP 4-5x and the GPT step 2-3x slower than one thread (measured on 2 cores
+ * at load 8-13). Either way the numbers are the same: the threaded build's results are bitwise equal.
  */
-function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): number {
-  if (value === undefined || value === "") return Math.max(1, require("node:os").cpus().length as number);
+function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): ThreadChoice {
+  const os = require("node:os") as typeof import("node:os");
+  if (value === undefined || value === "") {
+    const cores = Math.max(1, os.cpus().length);
+    const busy = cores > 1 && os.loadavg()[0] > cores / 2;
+    return { count: busy ? 1 : cores, busy };
+  }
   const threads = Number(value);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1 (or unset it).`);
-  return threads;
+  return { count: threads, busy: false };
 }
 
 async function setBackend(name: string): Promise<void> {
