@@ -118,19 +118,16 @@ interface ThreadChoice {
 }
 
 /**
- * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one per core while the
- * cores are free. Threads pay in large matmuls (2x at 512x512), but every kernel then waits for the
- * pool: when other processes keep the cores busy (1-minute load average above half the cores), that
- * wait made the lecture-03 MLP 4-5x and the GPT step 2-3x slower than one thread (measured on 2 cores
- * at load 8-13). Either way the numbers are the same: the threaded build's results are bitwise equal.
+ * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one thread for now.
+ * Threads pay in large matmuls (2x at 512x512), but every kernel then waits for the pool: when other
+ * processes keep the cores busy, that wait made the lecture-03 MLP 4-5x and the GPT step 2-3x slower
+ * than one thread (measured on 2 cores at load 8-13). And started inside the tslab kernel, the
+ * threaded build never finished starting (a cell waiting on initEngine timed out after 60 s; in a
+ * plain Node process it starts in ~3 s): until that is understood, threads are opt-in, for scripts
+ * and benchmarks. Either way the numbers are the same: the threaded build's results are bitwise equal.
  */
 function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): ThreadChoice {
-  const os = require("node:os") as typeof import("node:os");
-  if (value === undefined || value === "") {
-    const cores = Math.max(1, os.cpus().length);
-    const busy = cores > 1 && os.loadavg()[0] > cores / 2;
-    return { count: busy ? 1 : cores, busy };
-  }
+  if (value === undefined || value === "") return { count: 1, busy: false };
   const threads = Number(value);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1 (or unset it).`);
   return { count: threads, busy: false };
