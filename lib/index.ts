@@ -31,3 +31,7 @@ export * from "./mlp";
 export * from "./train";
 export * from "./evaluate";
 export * from "./sample";
+
+// 04 activations, initialisation and BatchNorm: PyTorch-like layers, a deeper net, diagnostics
+export * from "./layers";
+export * from "./diagnostics";
