@@ -24,13 +24,15 @@ export * from "./bigram";
 export * from "./bigram-net";
 export * from "./losses";
 
-// 03 MLP: one model interface, datasets, training, evaluation, sampling
+// 03 MLP, and what every later model shares: one model interface, datasets, the training loop,
+// optimizers, evaluation, generation
 export * from "./model";
 export * from "./dataset";
 export * from "./mlp";
+export * from "./optim";
 export * from "./train";
 export * from "./evaluate";
-export * from "./sample";
+export * from "./generate";
 
 // 04 activations, initialisation and BatchNorm: PyTorch-like layers, a deeper net, diagnostics
 export * from "./layers";

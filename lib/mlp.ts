@@ -7,7 +7,7 @@
 //   logits = h @ W2 + b2                            [B, vocabSize]
 import * as tf from "@tensorflow/tfjs";
 import { crossEntropy } from "./losses";
-import { countParameters, type LanguageModel, type ModelOutput } from "./model";
+import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
 import { Generator } from "./random";
 
 export interface MLPConfig {
@@ -59,7 +59,7 @@ export class MLPLanguageModel implements LanguageModel {
     return this.config.blockSize;
   }
 
-  forward(idx: tf.Tensor, targets?: tf.Tensor): ModelOutput {
+  forward(idx: tf.Tensor, targets?: tf.Tensor, _options?: ForwardOptions): ModelOutput {
     const { blockSize, nEmbd } = this.config;
     if (idx.rank !== 2 || idx.shape[1] !== blockSize || idx.dtype !== "int32") {
       throw new Error(`MLPLanguageModel.forward: idx must be int32 of shape [B, ${blockSize}] (got ${idx.dtype} [${idx.shape}]).`);

@@ -1,25 +1,57 @@
-// Minibatch gradient descent for any LanguageModel, written once (lecture 03's training loop): draw a
-// random batch of examples, forward, backward, and nudge every parameter against its gradient.
+// The training loop, written once for every LanguageModel (lecture 03's loop, and the one lectures 04
+// and 05 reuse): draw a batch, forward, backward, let the optimizer move every parameter against its
+// gradient, repeat. The notebooks write this loop by hand first; `train` is that loop plus progress,
+// evaluation, a per-step hook and a clean stop.
 import * as tf from "@tensorflow/tfjs";
 import { sampleBatch, type Dataset } from "./dataset";
-import { evaluate } from "./evaluate";
 import type { LanguageModel } from "./model";
+import { SGD, type Optimizer } from "./optim";
 import { TrainingProgress, type ProgressInfo } from "./display/progress";
+import { StopRequest, checkEvents } from "./engine/stop";
 import { Generator } from "./random";
+
+/** One batch: inputs X [B, T] int32 and targets Y ([B] or [B, T]). */
+export interface Batch {
+  X: tf.Tensor;
+  Y: tf.Tensor;
+}
+
+/** Gives the next training batch; `train` calls it once per step and disposes the batch after it. */
+export type BatchSource = () => Batch;
+
+/** `batchSize` random rows of `data` at each call (lecture 03's minibatches). */
+export function randomBatches(data: Dataset, batchSize: number, generator: Generator): BatchSource {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`randomBatches: batchSize must be an integer >= 1 (got ${batchSize}).`);
+  if (batchSize > data.Y.length) throw new Error(`randomBatches: batchSize ${batchSize} is larger than the data set (${data.Y.length} examples).`);
+  return () => sampleBatch(data, batchSize, generator);
+}
+
+/** What the per-step hook sees. The tensors live only during the call: read numbers out, or clone. */
+export interface StepInfo {
+  /** The step, counted from 0. */
+  step: number;
+  /** The batch loss, before this step's update. */
+  loss: number;
+  learningRate: number;
+  parameters: tf.Variable[];
+  /** d loss / d parameter: grads[i] belongs to parameters[i]. True gradients, not scaled. */
+  grads: tf.Tensor[];
+}
 
 export interface TrainOptions {
   steps: number;
-  batchSize: number;
   /** A number, or a schedule of the step (counted from 0): e.g. `(i) => (i < 100_000 ? 0.1 : 0.01)`. */
   learningRate: number | ((step: number) => number);
-  /** Draws the examples of each batch. */
-  generator: Generator;
+  /** How parameters move given their gradients (default: plain SGD). */
+  optimizer?: Optimizer;
+  /** Called every step after backward and before the update: lecture 04's statistics come from here. */
+  onStep?: (info: StepInfo) => void;
+  /** A loss to report every `evalEvery` steps, e.g. `() => evaluate(model, dev)`. */
+  evaluate?: () => number;
+  evalEvery?: number;
   /** Show the live progress line and loss curve (default true). */
   progress?: boolean;
   onProgress?: (info: ProgressInfo) => void;
-  /** Every `evalEvery` steps, the loss on all of `evalData` (e.g. the dev split). */
-  evalData?: Dataset;
-  evalEvery?: number;
   /** The name on the progress line. */
   title?: string;
 }
@@ -29,8 +61,12 @@ export interface TrainResult {
   losses: number[];
   /** log10 of each loss: the lecture plots these, where the shape of the curve is easier to see. */
   log10Losses: number[];
-  /** The loss on `evalData` after every `evalEvery` steps. */
+  /** The result of `evaluate` after every `evalEvery` steps. */
   evalLosses: { step: number; loss: number }[];
+  /** Steps done: `steps`, or fewer when training was stopped. */
+  stepsDone: number;
+  /** True when Stop (the kernel's interrupt) ended training early; the model keeps its weights. */
+  stopped: boolean;
   seconds: number;
   stepsPerSecond: number;
 }
@@ -47,56 +83,75 @@ export class NonFiniteLossError extends Error {
 }
 
 /**
- * Trains `model` in place with plain SGD (p -= learningRate * grad) and returns the losses.
- * Async only so that the live progress reaches the notebook while it trains: `await train(...)`.
+ * Trains `model` in place for `steps` steps on batches from `batches`, and returns the losses.
+ * Async so that the live progress reaches the notebook and Stop is heard while it trains:
+ * `await train(...)`. Stop ends it after the current step, keeping the weights learned so far.
  */
-export async function train(model: LanguageModel, data: Dataset, options: TrainOptions): Promise<TrainResult> {
-  const { steps, batchSize, generator, evalData, evalEvery } = options;
-  checkTraining(model, data, options);
+export async function train(model: LanguageModel, batches: BatchSource, options: TrainOptions): Promise<TrainResult> {
+  checkTraining(options);
+  const { steps, evaluate, evalEvery, onStep } = options;
+  const optimizer = options.optimizer ?? new SGD();
   const losses: number[] = [];
   const log10Losses: number[] = [];
   const evalLosses: { step: number; loss: number }[] = [];
   const progress = new TrainingProgress(options.title ?? "train", steps, { show: options.progress ?? true, onProgress: options.onProgress });
+  const stop = StopRequest.listen();
   const start = performance.now();
-  for (let step = 0; step < steps; step++) {
-    const learningRate = learningRateAt(options.learningRate, step);
-    const batch = sampleBatch(data, batchSize, generator);
-    let loss: number;
-    try {
-      loss = trainStep(model, batch.X, batch.Y, learningRate);
-    } finally {
-      tf.dispose([batch.X, batch.Y]);
+  let step = 0;
+  let lastCheck = start;
+  try {
+    for (; step < steps && !stop.requested; step++) {
+      const learningRate = learningRateAt(options.learningRate, step);
+      const batch = batches();
+      let loss: number;
+      try {
+        loss = trainStep(model, batch.X, batch.Y, learningRate, optimizer, onStep && ((info) => onStep({ ...info, step })));
+      } finally {
+        tf.dispose([batch.X, batch.Y]);
+      }
+      if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, learningRate, loss, losses);
+      losses.push(loss);
+      log10Losses.push(Math.log10(loss));
+      if (evaluate && evalEvery && (step + 1) % evalEvery === 0) evalLosses.push({ step: step + 1, loss: evaluate() });
+      await progress.update(step + 1, losses, evalLosses.at(-1)?.loss);
+      // Stop arrives as an event (the kernel's SIGINT): let events in every 50 ms so it is heard.
+      if (stop.listening && performance.now() - lastCheck > 50) {
+        await checkEvents();
+        lastCheck = performance.now();
+      }
     }
-    if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, learningRate, loss, losses);
-    losses.push(loss);
-    log10Losses.push(Math.log10(loss));
-    if (evalData && evalEvery && (step + 1) % evalEvery === 0) evalLosses.push({ step: step + 1, loss: evaluate(model, evalData) });
-    await progress.update(step + 1, losses, evalLosses.at(-1)?.loss);
+  } finally {
+    stop.close();
   }
-  await progress.finish(steps, losses, evalLosses.at(-1)?.loss);
+  await progress.finish(step, losses, evalLosses.at(-1)?.loss, stop.requested);
   const seconds = (performance.now() - start) / 1000;
-  return { losses, log10Losses, evalLosses, seconds, stepsPerSecond: steps / seconds };
+  return { losses, log10Losses, evalLosses, stepsDone: step, stopped: stop.requested, seconds, stepsPerSecond: step / seconds };
 }
 
 /**
- * One step of gradient descent on one batch (X [B, blockSize], Y [B]); returns the batch's loss.
- * When the loss is not finite the parameters are left as they were.
+ * One step of gradient descent on one batch (X [B, T], Y): forward, backward, `onStep`, update.
+ * Returns the batch's loss; when it is not finite the parameters are left as they were.
  */
-export function trainStep(model: LanguageModel, X: tf.Tensor, Y: tf.Tensor, learningRate: number): number {
+export function trainStep(
+  model: LanguageModel,
+  X: tf.Tensor,
+  Y: tf.Tensor,
+  learningRate: number,
+  optimizer: Optimizer = new SGD(),
+  onStep?: (info: StepInfo) => void,
+): number {
   // One tidy per step: every tensor the step makes, gradients included, is freed at its end.
   return tf.tidy(() => {
     const parameters = model.parameters();
-    // Backprop starts from the learning rate instead of 1, so each gradient arrives already
-    // multiplied by it (chain rule: d(lr * loss)/dp = lr * dloss/dp) and the update
-    // p -= lr * grad is one subtraction per parameter.
     const { value, grads } = tf.valueAndGrads(() => {
-      const { loss } = model.forward(X, Y);
+      const { loss } = model.forward(X, Y, { training: true });
       if (!loss) throw new Error("trainStep: the model's forward(X, Y) returned no loss.");
       return loss;
-    })(parameters, tf.scalar(learningRate));
+    })(parameters);
     const loss = value.dataSync()[0]; // a cheap read on the CPU and WASM backends
     if (!Number.isFinite(loss)) return loss;
-    parameters.forEach((p, i) => p.assign(p.sub(grads[i])));
+    onStep?.({ step: 0, loss, learningRate, parameters, grads });
+    optimizer.step(parameters, grads, learningRate);
     return loss;
   });
 }
@@ -116,10 +171,10 @@ export interface LearningRateSearch {
  */
 export async function findLearningRate(
   model: LanguageModel,
-  data: Dataset,
-  options: { generator: Generator; from?: number; to?: number; steps?: number; batchSize?: number; progress?: boolean },
+  batches: BatchSource,
+  options: { from?: number; to?: number; steps?: number; progress?: boolean } = {},
 ): Promise<LearningRateSearch> {
-  const { from = 1e-3, to = 1, steps = 1000, batchSize = 32 } = options;
+  const { from = 1e-3, to = 1, steps = 1000 } = options;
   if (!(from > 0 && to > from && Number.isFinite(to))) {
     throw new Error(`findLearningRate: need 0 < from < to, both finite (got from ${from}, to ${to}).`);
   }
@@ -127,15 +182,13 @@ export async function findLearningRate(
   const exponents = Array.from({ length: steps }, (_, i) => Math.log10(from) + (i / (steps - 1)) * (Math.log10(to) - Math.log10(from)));
   const learningRates = exponents.map((e) => 10 ** e);
   try {
-    const { losses } = await train(model, data, {
+    const { losses } = await train(model, batches, {
       steps,
-      batchSize,
       learningRate: (step) => learningRates[step],
-      generator: options.generator,
       progress: options.progress,
       title: "learning-rate search",
     });
-    return { learningRates, losses };
+    return { learningRates: learningRates.slice(0, losses.length), losses };
   } catch (error) {
     if (!(error instanceof NonFiniteLossError)) throw error;
     return { learningRates: learningRates.slice(0, error.losses.length), losses: error.losses };
@@ -150,18 +203,12 @@ function learningRateAt(learningRate: TrainOptions["learningRate"], step: number
   return value;
 }
 
-function checkTraining(model: LanguageModel, data: Dataset, options: TrainOptions): void {
-  const { steps, batchSize, evalEvery } = options;
-  const size = data.Y.length;
+function checkTraining(options: TrainOptions): void {
+  const { steps, evaluate, evalEvery } = options;
   if (!Number.isInteger(steps) || steps < 1) throw new Error(`train: steps must be an integer >= 1 (got ${steps}).`);
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`train: batchSize must be an integer >= 1 (got ${batchSize}).`);
-  if (batchSize > size) throw new Error(`train: batchSize ${batchSize} is larger than the data set (${size} examples).`);
-  if (data.X.length !== size * data.blockSize) throw new Error(`train: X has ${data.X.length} tokens, not ${size} x blockSize ${data.blockSize}.`);
-  if (model.blockSize !== data.blockSize) {
-    throw new Error(`train: the model reads ${model.blockSize} tokens of context but the data set has blockSize ${data.blockSize}.`);
-  }
   if (evalEvery !== undefined && !(Number.isInteger(evalEvery) && evalEvery >= 1)) {
     throw new Error(`train: evalEvery must be an integer >= 1 (got ${evalEvery}).`);
   }
+  if (evalEvery !== undefined && !evaluate) throw new Error("train: evalEvery needs evaluate, the loss to report (e.g. () => evaluate(model, dev)).");
   if (typeof options.learningRate === "number") learningRateAt(options.learningRate, 0);
 }

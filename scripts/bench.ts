@@ -11,8 +11,7 @@ import { buildDataset, sampleBatch, splitWords, type Dataset } from "../lib/data
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { Generator } from "../lib/random";
 import { namesTokenizer } from "../lib/tokenizer";
-import { train, trainStep } from "../lib/train";
-import { bigramPairs } from "../lib/bigram";
+import { randomBatches, train, trainStep } from "../lib/train";
 import { bigramNetLoss } from "../lib/bigram-net";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
 
@@ -42,7 +41,8 @@ function microseconds(n: number, f: () => void): number {
 async function trainingSpeed(config: MLPConfig, data: Dataset, steps: number): Promise<{ best: number; median: number }> {
   const generator = new Generator(2147483647);
   const model = new MLPLanguageModel(config, generator, { W2: 0.01, b2: 0 });
-  const run = (n: number) => train(model, data, { steps: n, batchSize: BATCH, learningRate: 0.1, generator, progress: false });
+  const batches = randomBatches(data, BATCH, generator);
+  const run = (n: number) => train(model, batches, { steps: n, learningRate: 0.1, progress: false });
   await run(500); // warm-up
   const tensors = tf.memory().numTensors;
   const speeds: number[] = [];
@@ -69,9 +69,9 @@ function microgradSpeed(): number {
 
 /** Lecture 02: one full-batch gradient step of the one-layer bigram net on all 228,146 pairs. */
 function bigramNetSpeed(words: string[], tokenizer: ReturnType<typeof namesTokenizer>): number {
-  const pairs = bigramPairs(words, tokenizer);
-  const xs = tf.tensor1d(pairs.xs, "int32");
-  const ys = tf.tensor1d(pairs.ys, "int32");
+  const pairs = buildDataset(words, tokenizer, 1);
+  const xs = tf.tensor1d(pairs.X, "int32");
+  const ys = tf.tensor1d(pairs.Y, "int32");
   const W = tf.variable(new Generator(2147483647).randn([27, 27]) as tf.Tensor2D);
   const lossAndGradient = tf.valueAndGrad((weights: tf.Tensor) => bigramNetLoss(weights as tf.Tensor2D, xs, ys, 0.01));
   const step = () =>

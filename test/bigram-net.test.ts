@@ -2,7 +2,8 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { bigramCounts, bigramPairs, bigramProbabilities, averageNll } from "../lib/bigram";
+import { bigramCounts, bigramProbabilities, averageNll } from "../lib/bigram";
+import { buildDataset } from "../lib/dataset";
 import { bigramNetLogits, bigramNetLoss } from "../lib/bigram-net";
 import { crossEntropy } from "../lib/losses";
 import { Generator } from "../lib/random";
@@ -202,7 +203,7 @@ test("trained without regularization, the net arrives at the count model's proba
   const tokenizer = namesTokenizer(words);
   const P = bigramProbabilities(bigramCounts(words, tokenizer), 1e-9);
   const countNll = averageNll(P, words, tokenizer);
-  const { xs: xsArray, ys: ysArray } = bigramPairs(words, tokenizer);
+  const { X: xsArray, Y: ysArray } = buildDataset(words, tokenizer, 1);
   const xs = tf.tensor1d(xsArray, "int32");
   const ys = tf.tensor1d(ysArray, "int32");
   const W = tf.variable(tf.zeros([3, 3]));

@@ -5,7 +5,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { averageNll, bigramCounts, bigramPairs, bigramProbabilities, bigrams, sampleWords } from "../lib/bigram";
+import { averageNll, bigramCounts, bigramProbabilities, bigrams, CountBigramModel } from "../lib/bigram";
+import { buildDataset } from "../lib/dataset";
+import { evaluate } from "../lib/evaluate";
+import { sampleNames } from "../lib/generate";
 import { loadNames } from "../lib/data";
 import { Generator } from "../lib/random";
 import { CharTokenizer, namesTokenizer } from "../lib/tokenizer";
@@ -22,6 +25,16 @@ const TINY = ["ab", "ba", "a"];
 const tiny = namesTokenizer(TINY);
 //                       next:  .  a  b
 const TINY_COUNTS = [/* . */ [0, 2, 1], /* a */ [2, 0, 1], /* b */ [1, 1, 0]];
+
+/** Names sampled from the count model with probabilities P (a tensor or rows of numbers). */
+function sampleFrom(P: tf.Tensor2D | number[][], tokenizer: CharTokenizer, generator: Generator, count: number, maxLength?: number): string[] {
+  const model = new CountBigramModel(Array.isArray(P) ? tf.tensor2d(P) : P);
+  try {
+    return sampleNames(model, tokenizer, generator, count, maxLength);
+  } finally {
+    model.dispose();
+  }
+}
 
 let names: string[];
 let namesDir: string;
@@ -41,10 +54,10 @@ test('bigrams(["emma"]) is .e em mm ma a.', () => {
   assert.equal(bigrams(TINY).length, 8);
 });
 
-test("bigramPairs gives the bigrams as token indices", () => {
-  const { xs, ys } = bigramPairs(["emma"], namesTokenizer(["emma"])); // '.' 0, a 1, e 2, m 3
-  assert.deepEqual(Array.from(xs), [0, 2, 3, 3, 1]);
-  assert.deepEqual(Array.from(ys), [2, 3, 3, 1, 0]);
+test("the bigrams as token indices are buildDataset with blockSize 1", () => {
+  const { X, Y } = buildDataset(["emma"], namesTokenizer(["emma"]), 1); // '.' 0, a 1, e 2, m 3
+  assert.deepEqual(Array.from(X), [0, 2, 3, 3, 1]);
+  assert.deepEqual(Array.from(Y), [2, 3, 3, 1, 0]);
 });
 
 test("bigramCounts on a tiny word list equals the counts by hand", () => {
@@ -144,12 +157,12 @@ test("on the real names the average NLL is pinned: 2.454014 unsmoothed, 2.454577
 test("sampleWords is deterministic under a seed and uses only letters", () => {
   const tokenizer = namesTokenizer(names);
   const P = bigramProbabilities(bigramCounts(names, tokenizer), 1);
-  const first = sampleWords(P, tokenizer, new Generator(2147483647), 50);
-  const again = sampleWords(P, tokenizer, new Generator(2147483647), 50);
+  const first = sampleFrom(P, tokenizer, new Generator(2147483647), 50);
+  const again = sampleFrom(P, tokenizer, new Generator(2147483647), 50);
   assert.equal(first.length, 50);
   assert.deepEqual(again, first);
-  assert.deepEqual(sampleWords(P.arraySync(), tokenizer, new Generator(2147483647), 50), first); // rows as arrays
-  assert.notDeepEqual(sampleWords(P, tokenizer, new Generator(1), 50), first);
+  assert.deepEqual(sampleFrom(P.arraySync(), tokenizer, new Generator(2147483647), 50), first); // rows as arrays
+  assert.notDeepEqual(sampleFrom(P, tokenizer, new Generator(1), 50), first);
   for (const word of first) assert.match(word, /^[a-z]{0,50}$/);
   assert.ok(first.some((w) => w.length > 1), "a trained model makes real words, not only empty ones");
   P.dispose();
@@ -157,21 +170,35 @@ test("sampleWords is deterministic under a seed and uses only letters", () => {
 
 test("sampleWords: a model whose row 0 puts all mass on '.' makes empty words", () => {
   const P = [[1, 0, 0], [0.5, 0.25, 0.25], [0.5, 0.25, 0.25]];
-  assert.deepEqual(sampleWords(P, tiny, new Generator(3), 5), ["", "", "", "", ""]);
+  assert.deepEqual(sampleFrom(P, tiny, new Generator(3), 5), ["", "", "", "", ""]);
 });
 
 test("sampleWords: a model that never ends a word stops at maxLength", () => {
   const P = [[0, 1, 0], [0, 1, 0], [0, 0, 1]]; // '.' -> a, a -> a forever
-  assert.deepEqual(sampleWords(P, tiny, new Generator(3), 2, 7), ["aaaaaaa", "aaaaaaa"]);
+  assert.deepEqual(sampleFrom(P, tiny, new Generator(3), 2, 7), ["aaaaaaa", "aaaaaaa"]);
 });
 
 test("sampleWords follows the model: a deterministic chain gives its one word", () => {
   const P = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]; // . -> b -> a -> .
-  assert.deepEqual(sampleWords(P, tiny, new Generator(3), 3), ["ba", "ba", "ba"]);
+  assert.deepEqual(sampleFrom(P, tiny, new Generator(3), 3), ["ba", "ba", "ba"]);
 });
 
 test("a tokenizer whose boundary is not index 0 still samples correctly", () => {
   const tokenizer = new CharTokenizer(["a", "."]); // '.' is 1 here
   const P = [[0, 1], [1, 0]]; // . -> a -> .
-  assert.deepEqual(sampleWords(P, tokenizer, new Generator(3), 2), ["a", "a"]);
+  assert.deepEqual(sampleFrom(P, tokenizer, new Generator(3), 2), ["a", "a"]);
+});
+
+test("the count model as a LanguageModel: logits log P, evaluate equals averageNll", () => {
+  const P = bigramProbabilities(TINY_COUNTS, 1);
+  const model = new CountBigramModel(P);
+  const logits = model.forward(tf.tensor2d([[0, 1]], [1, 2], "int32")).logits; // [B 1, T 2, V 3]
+  assert.deepEqual(logits.shape, [1, 2, 3]);
+  const softmaxRows = tf.softmax(logits).arraySync() as number[][][];
+  const rows = P.arraySync();
+  for (let t = 0; t < 2; t++) for (let j = 0; j < 3; j++) assertClose(softmaxRows[0][t][j], rows[t][j], 1e-6, `softmax(log P)[${t}][${j}]`);
+  assertClose(evaluate(model, buildDataset(TINY, tiny, 1)), averageNll(P, TINY, tiny), 1e-5, "NLL");
+  assert.deepEqual(model.parameters(), []);
+  tf.dispose([logits, P]);
+  model.dispose();
 });

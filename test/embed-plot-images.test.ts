@@ -24,7 +24,7 @@ test("a plot's note is replaced by its picture, titled by the plot, and its scri
   assert.deepEqual(result.embedded, [id]);
   assert.ok(
     result.html.startsWith(
-      `<div class="zth-plot" id="${id}" style="width:500px;height:300px;">`
+      `<div class="zth-plot" id="${id}" style="width:100%;max-width:500px;height:300px;">`
         + `<img src="${png}" alt="Loss &quot;per&quot; &lt;step&gt;" style="max-width:100%"></div>\n<script`,
     ),
     result.html.slice(0, 300),

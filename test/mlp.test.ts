@@ -9,10 +9,12 @@ import { evaluate, estimateLoss } from "../lib/evaluate";
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { countParameters } from "../lib/model";
 import { Generator } from "../lib/random";
-import { sample } from "../lib/sample";
+import { generate, sampleNames } from "../lib/generate";
+import type { LanguageModel } from "../lib/model";
+import { SGD } from "../lib/optim";
 import type { ProgressInfo } from "../lib/display/progress";
 import { namesTokenizer } from "../lib/tokenizer";
-import { findLearningRate, NonFiniteLossError, train, trainStep } from "../lib/train";
+import { findLearningRate, NonFiniteLossError, randomBatches, train, trainStep, type StepInfo } from "../lib/train";
 
 before(async () => {
   await initEngine("wasm");
@@ -138,7 +140,7 @@ test("training on a tiny fixed set lowers the loss, deterministically under a se
     const g = new Generator(7);
     const model = new MLPLanguageModel(small(), g);
     const before = evaluate(model, data);
-    const result = await train(model, data, { steps: 300, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
+    const result = await train(model, randomBatches(data, 16, g), { steps: 300, learningRate: 0.1, ...quiet });
     const after = evaluate(model, data);
     model.dispose();
     return { before, after, result };
@@ -164,7 +166,7 @@ test("tf.memory().numTensors stays constant over 100 training steps", async () =
   }
   assert.ok(counts.every((c) => c === counts[0]), `tensor counts vary: ${[...new Set(counts)]}`);
   const before = tf.memory().numTensors;
-  await train(model, data, { steps: 100, batchSize: 8, learningRate: 0.1, generator: g, evalData: data, evalEvery: 25, ...quiet });
+  await train(model, randomBatches(data, 8, g), { steps: 100, learningRate: 0.1, evaluate: () => evaluate(model, data), evalEvery: 25, ...quiet });
   assert.equal(tf.memory().numTensors, before);
   model.dispose();
 });
@@ -175,12 +177,10 @@ test("a learning-rate schedule gets the step; eval losses every evalEvery steps;
   const model = new MLPLanguageModel(small(), g);
   const seen: number[] = [];
   const reports: ProgressInfo[] = [];
-  const result = await train(model, data, {
+  const result = await train(model, randomBatches(data, 4, g), {
     steps: 10,
-    batchSize: 4,
     learningRate: (step) => (seen.push(step), step < 5 ? 0.1 : 0.01),
-    generator: g,
-    evalData: data,
+    evaluate: () => evaluate(model, data),
     evalEvery: 4,
     onProgress: (info) => reports.push(info),
     ...quiet,
@@ -197,14 +197,17 @@ test("bad training settings are clear errors", async () => {
   const data = buildDataset(WORDS, tokenizer, 3); // 67 examples
   const g = new Generator(1);
   const model = new MLPLanguageModel(small(), g);
-  const options = { steps: 10, batchSize: 8, learningRate: 0.1, generator: g, ...quiet };
-  await assert.rejects(() => train(model, data, { ...options, batchSize: 1000 }), /batchSize 1000 is larger than the data set \(67 examples\)/);
+  const options = { steps: 10, learningRate: 0.1, ...quiet };
+  const batches = randomBatches(data, 8, g);
+  assert.throws(() => randomBatches(data, 1000, g), /batchSize 1000 is larger than the data set \(67 examples\)/);
   for (const learningRate of [NaN, Infinity, 0, -0.1]) {
-    await assert.rejects(() => train(model, data, { ...options, learningRate }), /learning rate must be a finite number > 0/);
+    await assert.rejects(() => train(model, batches, { ...options, learningRate }), /learning rate must be a finite number > 0/);
   }
-  await assert.rejects(() => train(model, data, { ...options, learningRate: (step) => (step === 5 ? NaN : 0.1) }), /got NaN at step 5/);
-  await assert.rejects(() => train(model, data, { ...options, steps: 0 }), /steps must be an integer >= 1/);
-  await assert.rejects(() => train(model, buildDataset(WORDS, tokenizer, 2), options), /model reads 3 tokens of context but the data set has blockSize 2/);
+  await assert.rejects(() => train(model, batches, { ...options, learningRate: (step) => (step === 5 ? NaN : 0.1) }), /got NaN at step 5/);
+  await assert.rejects(() => train(model, batches, { ...options, steps: 0 }), /steps must be an integer >= 1/);
+  await assert.rejects(() => train(model, batches, { ...options, evalEvery: 5 }), /evalEvery needs evaluate/);
+  const wrongContext = randomBatches(buildDataset(WORDS, tokenizer, 2), 8, g);
+  await assert.rejects(() => train(model, wrongContext, options), /idx must be int32 of shape \[B, 3\] \(got int32 \[8,2\]\)/);
   model.dispose();
 });
 
@@ -215,7 +218,7 @@ test("a non-finite loss stops training with an error naming the step and the lea
   const tensors = tf.memory().numTensors;
   // 1e20 overflows float32 within a step or two (1e6 only makes the loss huge: tanh saturates).
   await assert.rejects(
-    () => train(model, data, { steps: 100, batchSize: 8, learningRate: 1e20, generator: g, ...quiet }),
+    () => train(model, randomBatches(data, 8, g), { steps: 100, learningRate: 1e20, ...quiet }),
     (error: unknown) => {
       assert.ok(error instanceof NonFiniteLossError);
       assert.match(error.message, /the loss became (NaN|-?Infinity) at step \d+ \(learning rate 100000000000000000000\)/);
@@ -250,10 +253,10 @@ test("sampling is deterministic under a seed and yields words of the vocabulary"
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(11);
   const model = new MLPLanguageModel(small(), g);
-  await train(model, data, { steps: 200, batchSize: 16, learningRate: 0.1, generator: g, ...quiet });
-  const a = sample(model, tokenizer, new Generator(99), 20);
-  const b = sample(model, tokenizer, new Generator(99), 20);
-  const c = sample(model, tokenizer, new Generator(100), 20);
+  await train(model, randomBatches(data, 16, g), { steps: 200, learningRate: 0.1, ...quiet });
+  const a = sampleNames(model, tokenizer, new Generator(99), 20);
+  const b = sampleNames(model, tokenizer, new Generator(99), 20);
+  const c = sampleNames(model, tokenizer, new Generator(100), 20);
   assert.equal(a.length, 20);
   assert.deepEqual(a, b);
   assert.notDeepEqual(a, c);
@@ -265,7 +268,7 @@ test("the learning-rate finder tries 1000 rates spaced exponentially from 1e-3 t
   const data = buildDataset(WORDS, tokenizer, 3);
   const g = new Generator(4);
   const model = new MLPLanguageModel(small(), g);
-  const { learningRates, losses } = await findLearningRate(model, data, { generator: g, batchSize: 8, progress: false });
+  const { learningRates, losses } = await findLearningRate(model, randomBatches(data, 8, g), { progress: false });
   assert.equal(learningRates.length, 1000);
   assert.equal(losses.length, 1000);
   assert.ok(Math.abs(learningRates[0] - 1e-3) < 1e-15);
@@ -273,6 +276,138 @@ test("the learning-rate finder tries 1000 rates spaced exponentially from 1e-3 t
   const ratio = learningRates[1] / learningRates[0];
   assert.ok(Math.abs(ratio - 10 ** (3 / 999)) < 1e-12);
   assert.ok(learningRates.every((lr, i) => i === 0 || Math.abs(lr / learningRates[i - 1] - ratio) < 1e-9), "a constant ratio");
-  await assert.rejects(() => findLearningRate(model, data, { generator: g, from: 1, to: 0.1 }), /0 < from < to/);
+  await assert.rejects(() => findLearningRate(model, randomBatches(data, 8, g), { from: 1, to: 0.1 }), /0 < from < to/);
   model.dispose();
+});
+
+// ---------------------------------------------------------------------------------------------------
+// True gradients, the per-step hook, optimizers, Stop, generation
+
+test("onStep sees the true gradients (not scaled by the learning rate) and SGD moves p by -lr * grad", () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(21);
+  const model = new MLPLanguageModel(small(), g);
+  const { X, Y } = sampleBatch(data, 8, g);
+  const expected = tf.tidy(() => tf.grads(() => model.forward(X, Y).loss!)(model.parameters()).map((t) => t.arraySync()));
+  const before = model.parameters().map((p) => p.arraySync());
+  const seen: StepInfo[] = [];
+  let grads: unknown[] = [];
+  trainStep(model, X, Y, 0.5, new SGD(), (info) => {
+    seen.push(info);
+    grads = info.grads.map((t) => t.arraySync());
+  });
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0].learningRate, 0.5);
+  assert.deepEqual(grads, expected, "the hook's gradients are d loss / d p");
+  model.parameters().forEach((p, i) => {
+    const moved = (tf.tidy(() => tf.tensor(before[i] as number[]).sub(tf.tensor(expected[i] as number[]).mul(0.5)).dataSync()));
+    const now = p.dataSync();
+    for (let j = 0; j < now.length; j++) assert.ok(Math.abs(now[j] - moved[j]) < 1e-6, `parameter ${i}[${j}]`);
+  });
+  tf.dispose([X, Y]);
+  model.dispose();
+});
+
+test("train passes the step number to onStep and training: true to forward; evaluation passes false", async () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(22);
+  const inner = new MLPLanguageModel(small(), g);
+  const modes: (boolean | undefined)[] = [];
+  const model: LanguageModel = {
+    blockSize: inner.blockSize,
+    forward: (idx, targets, options) => (modes.push(options?.training), inner.forward(idx, targets)),
+    parameters: () => inner.parameters(),
+  };
+  const steps: number[] = [];
+  await train(model, randomBatches(data, 4, g), { steps: 3, learningRate: 0.1, onStep: (info) => steps.push(info.step), ...quiet });
+  assert.deepEqual(steps, [0, 1, 2]);
+  assert.deepEqual(modes, [true, true, true]);
+  evaluate(model, data);
+  assert.equal(modes.at(-1), false);
+  inner.dispose();
+});
+
+test("Stop (a SIGINT the host handles, as in a kernel) ends training after the current step, keeping the weights", async () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(23);
+  const model = new MLPLanguageModel(small(), g);
+  let hostCalls = 0;
+  const host = () => void hostCalls++; // stands in for tslab's own SIGINT handler
+  process.on("SIGINT", host);
+  const tensors = tf.memory().numTensors;
+  try {
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (line: string) => void lines.push(line);
+    let result;
+    try {
+      setTimeout(() => process.emit("SIGINT", "SIGINT"), 300);
+      result = await train(model, randomBatches(data, 8, g), { steps: 10_000_000, learningRate: 0.01, title: "mlp" });
+    } finally {
+      console.log = log;
+    }
+    assert.equal(result.stopped, true);
+    assert.ok(result.stepsDone > 0 && result.stepsDone < 10_000_000);
+    assert.equal(result.losses.length, result.stepsDone);
+    assert.equal(hostCalls, 0, "the host's handler does not run while training listens");
+    assert.match(lines.at(-1)!, new RegExp(`mlp: stopped at step ${result.stepsDone.toLocaleString("en-US")} of 10,000,000`));
+    const weights = model.W1.dataSync().slice();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual(model.W1.dataSync(), weights, "nothing keeps training in the background");
+    assert.deepEqual(process.listeners("SIGINT"), [host], "the host's handler is back");
+    assert.equal(tf.memory().numTensors, tensors);
+  } finally {
+    process.removeListener("SIGINT", host);
+    model.dispose();
+  }
+});
+
+test("without a host SIGINT handler (a plain script), train leaves SIGINT alone", async () => {
+  const data = buildDataset(WORDS, tokenizer, 3);
+  const g = new Generator(24);
+  const model = new MLPLanguageModel(small(), g);
+  const saved = process.listeners("SIGINT");
+  for (const l of saved) process.removeListener("SIGINT", l);
+  try {
+    let during = -1;
+    await train(model, randomBatches(data, 8, g), { steps: 2, learningRate: 0.1, onStep: () => void (during = process.listenerCount("SIGINT")), ...quiet });
+    assert.equal(during, 0);
+  } finally {
+    for (const l of saved) process.on("SIGINT", l);
+    model.dispose();
+  }
+});
+
+test("generate crops the context to blockSize, takes the last position's logits, and stops at stopAt", () => {
+  const vocabSize = 4;
+  const seenShapes: number[][] = [];
+  // A model that always predicts (last token + 1) % vocabSize, with logits [B, T, V] like a GPT.
+  const model: LanguageModel = {
+    blockSize: 3,
+    forward: (idx) => {
+      seenShapes.push(idx.shape);
+      return tf.tidy(() => ({ logits: tf.oneHot(idx.toInt().add(tf.scalar(1, "int32")).mod(tf.scalar(vocabSize, "int32")), vocabSize).toFloat().mul(100) }));
+    },
+    parameters: () => [],
+  };
+  assert.deepEqual(generate(model, [0], 6, new Generator(1)), [1, 2, 3, 0, 1, 2]);
+  assert.deepEqual(seenShapes.map((s) => s[1]), [1, 2, 3, 3, 3, 3], "never more than blockSize tokens");
+  assert.deepEqual(generate(model, [1, 2, 3, 0, 1], 10, new Generator(1), { stopAt: 0 }), [2, 3, 0]);
+  assert.throws(() => generate(model, [], 3, new Generator(1)), /at least one token/);
+  assert.throws(() => generate(model, [0], 3, new Generator(1), { temperature: 0 }), /temperature must be/);
+});
+
+test("temperature: low makes sampling near-greedy, high flattens it", () => {
+  const model: LanguageModel = {
+    blockSize: 1,
+    forward: (idx) => tf.tidy(() => ({ logits: tf.tensor2d([[2, 1, 0]]).tile([idx.shape[0], 1]) })),
+    parameters: () => [],
+  };
+  const counts = (temperature: number) => {
+    const tokens = generate(model, [0], 2000, new Generator(5), { temperature });
+    return [0, 1, 2].map((t) => tokens.filter((x) => x === t).length / 2000);
+  };
+  assert.ok(counts(0.05)[0] > 0.99);
+  const flat = counts(100);
+  assert.ok(flat.every((p) => Math.abs(p - 1 / 3) < 0.05), `${flat}`);
 });

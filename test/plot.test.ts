@@ -36,6 +36,12 @@ function embeddedFigure(html: string): Figure {
   return JSON.parse(match[1]) as Figure;
 }
 
+/** The figure as figureHtml hands it to plotly: its width becomes the div's max-width, and plotly fits it. */
+function fitted(figure: Figure): Figure {
+  const { width: _width, ...layout } = figure.layout;
+  return { data: figure.data, layout: { ...layout, autosize: true } };
+}
+
 const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).length;
 
 // ---------------------------------------------------------------------------------------------------
@@ -44,11 +50,11 @@ const count = (text: string, pattern: RegExp) => (text.match(pattern) ?? []).len
 test("figureHtml is a zth-plot div and a script holding the figure's JSON", () => {
   const figure = linePlot([3, 1, 2], { title: "Loss", height: 300, width: 500 });
   const html = figureHtml(figure);
-  const div = /<div class="zth-plot" id="(zth-plot-[\w-]+)" style="width:500px;height:300px;">/.exec(html);
+  const div = /<div class="zth-plot" id="(zth-plot-[\w-]+)" style="width:100%;max-width:500px;height:300px;">/.exec(html);
   assert.ok(div, html.slice(0, 200));
   assert.ok(html.includes(`document.getElementById(${JSON.stringify(div[1])})`), "the script draws into its own div");
   assert.match(html, /<script type="text\/javascript">[\s\S]*Plotly\.newPlot[\s\S]*<\/script>$/);
-  assert.deepEqual(embeddedFigure(html), figure);
+  assert.deepEqual(embeddedFigure(html), fitted(figure));
   assert.match(html, /Plot "Loss": it is drawn by plotly\.js/); // the note where scripts are stripped
 });
 
@@ -56,7 +62,7 @@ test("figureHtml gives every figure its own id, and a default height of 400", ()
   const figure: Figure = { data: [{ type: "scatter", y: [1] }], layout: {} };
   const ids = [figureHtml(figure), figureHtml(figure)].map((html) => /id="([^"]+)"/.exec(html)![1]);
   assert.notEqual(ids[0], ids[1]);
-  assert.match(figureHtml(figure), /style="height:400px;"/);
+  assert.match(figureHtml(figure), /style="width:100%;height:400px;"/);
 });
 
 test('a "</script>" inside trace data cannot close the script early', () => {
@@ -70,7 +76,7 @@ test('a "</script>" inside trace data cannot close the script early', () => {
   assert.ok(html.trimEnd().endsWith("</script>"));
   assert.equal(count(html, /<script/gi), 1, "no second script opened by the data");
   assert.ok(!html.includes("<!--"));
-  assert.deepEqual(embeddedFigure(html), figure, "the data survives the escaping");
+  assert.deepEqual(embeddedFigure(html), fitted(figure), "the data survives the escaping");
   // The title appears in the HTML note, escaped.
   assert.ok(html.includes(`Plot "${escapeHtml(`<b>${nasty}</b>`)}"`));
 });

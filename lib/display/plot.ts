@@ -59,11 +59,14 @@ let figureCount = 0;
 /** The HTML of one figure: a placeholder that the script replaces with the drawn plot. */
 export function figureHtml(figure: Figure): string {
   const id = `zth-plot-${process.pid}-${Date.now().toString(36)}-${figureCount++}`;
-  const width = figure.layout.width as number | undefined;
+  // A width is a largest width: the figure fills the output area up to it and shrinks with it
+  // (JupyterLab's output area is ~840 px wide), plotly redrawing it to fit (autosize, responsive).
+  const maxWidth = figure.layout.width as number | undefined;
   const height = (figure.layout.height as number | undefined) ?? 400;
-  const size = `${width ? `width:${width}px;` : ""}height:${height}px;`;
+  const size = `width:100%;${maxWidth ? `max-width:${maxWidth}px;` : ""}height:${height}px;`;
+  const fitted: Figure = { data: figure.data, layout: { ...figure.layout, width: undefined, autosize: true } };
   // JSON inside a script: escape "<" so no string in the data can close the script element.
-  const json = JSON.stringify(figure).replace(/</g, "\\u003c");
+  const json = JSON.stringify(fitted).replace(/</g, "\\u003c");
   const title = typeof figure.layout.title === "object" ? (figure.layout.title as { text?: string }).text : undefined;
   const note = `Plot${title ? ` "${escapeHtml(title)}"` : ""}: it is drawn by plotly.js when the notebook is trusted and its first cell (setupPlots) has run.`;
   return `<div class="zth-plot" id="${id}" style="${size}"><p style="color:#888;font-style:italic">${note}</p></div>

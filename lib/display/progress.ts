@@ -39,12 +39,19 @@ export class TrainingProgress {
     return this.report(step, losses, evalLoss, now, false);
   }
 
-  /** The final report: total time and speed. */
-  async finish(step: number, losses: ArrayLike<number>, evalLoss?: number): Promise<void> {
-    return this.report(step, losses, evalLoss, performance.now(), true);
+  /** The final report: total time and speed, and where training stopped if Stop ended it early. */
+  async finish(step: number, losses: ArrayLike<number>, evalLoss?: number, stopped = false): Promise<void> {
+    return this.report(step, losses, evalLoss, performance.now(), true, stopped);
   }
 
-  private async report(step: number, losses: ArrayLike<number>, evalLoss: number | undefined, now: number, done: boolean): Promise<void> {
+  private async report(
+    step: number,
+    losses: ArrayLike<number>,
+    evalLoss: number | undefined,
+    now: number,
+    done: boolean,
+    stopped = false,
+  ): Promise<void> {
     const seconds = (now - this.start) / 1000;
     // The speed since the last report (the first steps are slow while the JIT warms up); overall at the end.
     const stepsPerSecond = done ? step / seconds : ((step - this.lastStep) * 1000) / (now - this.lastRefresh);
@@ -60,7 +67,9 @@ export class TrainingProgress {
     this.lastStep = step;
     this.options.onProgress?.(info);
     if (!this.display) return;
-    const text = done
+    const text = stopped
+      ? `${this.title}: stopped at step ${count(step)} of ${count(this.steps)} after ${duration(seconds)} | loss ${info.loss.toFixed(4)}${evalText(evalLoss)} | the model keeps the weights it has`
+      : done
       ? `${this.title}: ${count(step)} steps in ${duration(seconds)} (${count(stepsPerSecond)} steps/s) | loss ${info.loss.toFixed(4)}${evalText(evalLoss)}`
       : `${this.title}: step ${count(step)}/${count(this.steps)} | loss ${info.loss.toFixed(4)}${evalText(evalLoss)} | ${count(stepsPerSecond)} steps/s | ${duration(info.secondsLeft)} left`;
     await this.display.update(`<div style="font-family:monospace">${escapeHtml(text)}</div>${lossCurveSvg(losses, step)}`, text);
