@@ -3,7 +3,7 @@
 // diagnostics can look inside the network; and a model that stacks them (SequentialLanguageModel),
 // with the lecture's deep net built from it (deepMLP).
 import * as tf from "@tensorflow/tfjs";
-import { BATCH_NORM_TRAIN } from "./engine/batchnorm-kernels";
+import { fusedBatchNormTraining } from "./engine/batchnorm-kernels";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
 import { Generator } from "./random";
@@ -149,13 +149,9 @@ export class BatchNorm1d extends TensorLayer {
     const B = x.shape[0];
     if (B < 2) throw new Error("BatchNorm1d: training needs a batch of at least 2 examples (the variance of one is 0).");
     // The same formulas as one kernel each way, where the engine has it (lib/engine/batchnorm-kernels.ts).
-    if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) {
-      const { gamma, beta, runningMean, runningVar } = this;
-      const [y, newMean, newVar] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x, gamma, beta, runningMean, runningVar }, { eps: this.eps, momentum: this.momentum }) as tf.Tensor[];
-      runningMean.assign(newMean);
-      runningVar.assign(newVar);
-      return y;
-    }
+    const running = { mean: this.runningMean, variance: this.runningVar };
+    const fused = fusedBatchNormTraining(x, this.gamma, this.beta, running, { eps: this.eps, momentum: this.momentum });
+    if (fused) return fused;
     const mean = x.mean(0); // [dim]
     const variance = x.sub(mean).square().mean(0); // [dim], divided by B (the paper's)
     const xhat = x.sub(mean).div(variance.add(this.eps).sqrt()); // [B, dim]

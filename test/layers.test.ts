@@ -104,7 +104,7 @@ test("the fused BatchNorm kernels: output, running statistics and gradients matc
 test("Kaiming init: Linear's weights have standard deviation gain / sqrt(fanIn), within sampling error", () => {
   const fanIn = 500;
   const linear = new Linear(fanIn, 400, { generator: new Generator(3), gain: 5 / 3, bias: false });
-  const values = linear.weight.dataSync();
+  const values = Array.from(linear.weight.dataSync());
   const n = values.length;
   const mean = values.reduce((s, v) => s + v, 0) / n;
   const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
@@ -113,7 +113,7 @@ test("Kaiming init: Linear's weights have standard deviation gain / sqrt(fanIn),
   assert.ok(Math.abs(std / expected - 1) < 4 / Math.sqrt(2 * n), `std ${std}, expected ${expected}`);
   assert.equal(linear.parameters().length, 1, "no bias");
   // And it does what it is for: unit-variance inputs keep a unit-variance (times gain) output.
-  const out = tf.tidy(() => linear.forward(new Generator(4).randn([1000, fanIn])).dataSync());
+  const out = Array.from(tf.tidy(() => linear.forward(new Generator(4).randn([1000, fanIn]))).dataSync());
   const outStd = Math.sqrt(out.reduce((s, v) => s + v * v, 0) / out.length);
   assert.ok(Math.abs(outStd / (5 / 3) - 1) < 0.03, `output std ${outStd}`);
   linear.dispose();
@@ -143,7 +143,7 @@ test("the lecture's deep net has 47,024 parameters, each layer keeps its output,
   // Evaluation mode does not touch the running statistics.
   const bn = model.layers[3] as BatchNorm1d;
   const before = Array.from(bn.runningMean.dataSync());
-  tf.tidy(() => model.forward(X, Y));
+  tf.tidy(() => void model.forward(X, Y));
   assert.deepEqual(Array.from(bn.runningMean.dataSync()), before);
   model.dispose();
   tf.dispose([X, Y]);

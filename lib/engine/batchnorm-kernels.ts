@@ -13,7 +13,7 @@
 // test/layers.test.ts compares both kernels with the ops version on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 
-export const BATCH_NORM_TRAIN = "BatchNormTrain";
+const BATCH_NORM_TRAIN = "BatchNormTrain";
 const BATCH_NORM_TRAIN_GRAD = "BatchNormTrainGrad";
 
 interface WasmBackend {
@@ -31,6 +31,25 @@ export function registerBatchNormKernels(): void {
   tf.registerKernel({ kernelName: BATCH_NORM_TRAIN, backendName: "wasm", kernelFunc: batchNormTrain as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: BATCH_NORM_TRAIN_GRAD, backendName: "wasm", kernelFunc: batchNormTrainGrad as unknown as tf.KernelFunc });
   tf.registerGradient({ kernelName: BATCH_NORM_TRAIN, inputsToSave: ["x", "gamma"], gradFunc: batchNormTrainGradient });
+}
+
+/**
+ * BatchNorm1d's training-mode forward (x [B, D] -> [B, D]) as one kernel, with the running statistics
+ * updated; `undefined` where the active backend has no such kernel, so the caller runs its formula.
+ */
+export function fusedBatchNormTraining(
+  x: tf.Tensor,
+  gamma: tf.Variable,
+  beta: tf.Variable,
+  running: { mean: tf.Variable; variance: tf.Variable },
+  options: { eps: number; momentum: number },
+): tf.Tensor | undefined {
+  if (!tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return undefined;
+  const inputs = { x, gamma, beta, runningMean: running.mean, runningVar: running.variance };
+  const [y, newMean, newVariance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, options) as tf.Tensor[];
+  running.mean.assign(newMean);
+  running.variance.assign(newVariance);
+  return y;
 }
 
 /** Per column j of x [rows, columns]: the mean and 1 / sqrt(biased variance + eps), in float64. */
