@@ -27,6 +27,13 @@ interface KernelArgs {
   attrs?: tf.NamedAttrMap;
 }
 
+let fusedEnabled = true;
+
+/** Turns the fused kernels off (the ops version runs) or back on: for side-by-side benchmarks. */
+export function setFusedBatchNorm(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
 export function registerBatchNormKernels(): void {
   tf.registerKernel({ kernelName: BATCH_NORM_TRAIN, backendName: "wasm", kernelFunc: batchNormTrain as unknown as tf.KernelFunc });
   tf.registerKernel({ kernelName: BATCH_NORM_TRAIN_GRAD, backendName: "wasm", kernelFunc: batchNormTrainGrad as unknown as tf.KernelFunc });
@@ -44,7 +51,7 @@ export function fusedBatchNormTraining(
   running: { mean: tf.Variable; variance: tf.Variable },
   options: { eps: number; momentum: number },
 ): tf.Tensor | undefined {
-  if (!tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return undefined;
+  if (!fusedEnabled || !tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return undefined;
   const inputs = { x, gamma, beta, runningMean: running.mean, runningVar: running.variance };
   const [y, newMean, newVariance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, options) as tf.Tensor[];
   running.mean.assign(newMean);
