@@ -59,21 +59,23 @@ export function fusedBatchNormTraining(
   return y;
 }
 
-/** Per column j of x [rows, columns]: the mean and 1 / sqrt(biased variance + eps), in float64. */
+/**
+ * Per column j of x [rows, columns]: the mean, the biased variance and 1 / sqrt(variance + eps), from
+ * one pass of sums in float64 (variance = E[x^2] - mean^2: float64 keeps that exact enough for float32 data).
+ */
 function columnStatistics(x: tf.backend_util.TypedArray, rows: number, columns: number, eps: number) {
   const mean = new Float64Array(columns);
   const variance = new Float64Array(columns);
-  for (let i = 0; i < rows; i++) for (let j = 0; j < columns; j++) mean[j] += x[i * columns + j];
-  for (let j = 0; j < columns; j++) mean[j] /= rows;
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < columns; j++) {
-      const centred = x[i * columns + j] - mean[j];
-      variance[j] += centred * centred;
+    for (let j = 0, k = i * columns; j < columns; j++, k++) {
+      mean[j] += x[k];
+      variance[j] += x[k] * x[k];
     }
   }
   const invStd = new Float64Array(columns);
   for (let j = 0; j < columns; j++) {
-    variance[j] /= rows;
+    mean[j] /= rows;
+    variance[j] = Math.max(0, variance[j] / rows - mean[j] * mean[j]);
     invStd[j] = 1 / Math.sqrt(variance[j] + eps);
   }
   return { mean, variance, invStd };
@@ -126,15 +128,16 @@ function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
   const xs = wasm.typedArrayFromHeap(x);
   const dys = wasm.typedArrayFromHeap(dy);
   const { mean, invStd } = columnStatistics(xs, rows, columns, eps);
+  // dgamma = sum dy * (x - mean) * invStd = invStd * (sum dy * x - mean * sum dy): one pass for both sums.
   const dgamma = new Float64Array(columns);
   const dbeta = new Float64Array(columns);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0; j < columns; j++) {
-      const k = i * columns + j;
+    for (let j = 0, k = i * columns; j < columns; j++, k++) {
       dbeta[j] += dys[k];
-      dgamma[j] += dys[k] * (xs[k] - mean[j]) * invStd[j];
+      dgamma[j] += dys[k] * xs[k];
     }
   }
+  for (let j = 0; j < columns; j++) dgamma[j] = invStd[j] * (dgamma[j] - mean[j] * dbeta[j]);
   const g = wasm.typedArrayFromHeap(gamma);
   const dx = wasm.typedArrayFromHeap(dxInfo);
   for (let i = 0; i < rows; i++) {
