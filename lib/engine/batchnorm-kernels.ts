@@ -12,6 +12,7 @@
 // recomputes the batch mean and variance from x (one cheap pass) instead of saving them.
 // test/layers.test.ts compares both kernels with the ops version on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
+import { hasKernel } from "./sgd-kernel";
 
 const BATCH_NORM_TRAIN = "BatchNormTrain";
 const BATCH_NORM_TRAIN_GRAD = "BatchNormTrainGrad";
@@ -51,7 +52,7 @@ export function fusedBatchNormTraining(
   running: { mean: tf.Variable; variance: tf.Variable },
   options: { eps: number; momentum: number },
 ): tf.Tensor | undefined {
-  if (!fusedEnabled || !tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend())) return undefined;
+  if (!fusedEnabled || !hasKernel(BATCH_NORM_TRAIN)) return undefined;
   const inputs = { x, gamma, beta, runningMean: running.mean, runningVar: running.variance };
   const [y, newMean, newVariance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, options) as tf.Tensor[];
   running.mean.assign(newMean);

@@ -17,8 +17,17 @@ export function registerSgdKernel(): void {
 /** parameter - learningRate * grad as one kernel; `undefined` where the backend has none (run the formula). */
 export function fusedSgdUpdate(parameter: tf.Tensor, grad: tf.Tensor, learningRate: number): tf.Tensor | undefined {
   if (parameter.dtype !== "float32" || grad.dtype !== "float32" || !tf.util.arraysEqual(parameter.shape, grad.shape)) return undefined;
-  if (!tf.getKernel(SGD_UPDATE, tf.getBackend())) return undefined;
+  if (!hasKernel(SGD_UPDATE)) return undefined;
   return tf.engine().runKernel(SGD_UPDATE, { parameter, grad }, { learningRate }) as tf.Tensor;
+}
+
+// tf.getKernel builds a key string per call; a step asks once per parameter, so remember the answer.
+const kernelAvailable = new Map<string, boolean>();
+export function hasKernel(kernelName: string): boolean {
+  const key = `${tf.getBackend()}/${kernelName}`;
+  let available = kernelAvailable.get(key);
+  if (available === undefined) kernelAvailable.set(key, (available = tf.getKernel(kernelName, tf.getBackend()) !== undefined));
+  return available;
 }
 
 function sgdUpdate({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo {
