@@ -95,7 +95,7 @@ export async function train(model: LanguageModel, batches: BatchSource, options:
   const log10Losses: number[] = [];
   const evalLosses: { step: number; loss: number }[] = [];
   const progress = new TrainingProgress(options.title ?? "train", steps, { show: options.progress ?? true, onProgress: options.onProgress });
-  const stop = StopRequest.listen();
+  const stop = await StopRequest.listen();
   const start = performance.now();
   let step = 0;
   let lastCheck = start;

@@ -13,6 +13,8 @@ import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { Generator } from "../lib/random";
 import { namesTokenizer } from "../lib/tokenizer";
 import { randomBatches, train, trainStep } from "../lib/train";
+import { SGD, type Optimizer } from "../lib/optim";
+import type { LanguageModel } from "../lib/model";
 import { bigramNetLoss } from "../lib/bigram-net";
 import { deepMLP } from "../lib/layers";
 import { setFusedBatchNorm } from "../lib/engine/batchnorm-kernels";
@@ -54,6 +56,59 @@ async function trainingSpeed(config: MLPConfig, data: Dataset, steps: number): P
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
   model.dispose();
   return { best: speeds[4], median: speeds[2] };
+}
+
+/** SGD written as the plain formula, with no fused kernel: what `SGD` saves. */
+class PlainSGD implements Optimizer {
+  step(parameters: tf.Variable[], grads: tf.Tensor[], learningRate: number): void {
+    parameters.forEach((p, i) => p.assign(p.sub(grads[i].mul(learningRate))));
+  }
+}
+
+/**
+ * The step before true gradients (issue 7): backprop seeded with the learning rate, so the gradients
+ * arrived as lr * grad and the update was one Sub. Kept here only as the speed reference.
+ */
+function seededStep(model: LanguageModel, X: tf.Tensor, Y: tf.Tensor, learningRate: number): number {
+  return tf.tidy(() => {
+    const parameters = model.parameters();
+    const { value, grads } = tf.valueAndGrads(() => model.forward(X, Y, { training: true }).loss!)(parameters, tf.scalar(learningRate));
+    parameters.forEach((p, i) => p.assign(p.sub(grads[i])));
+    return value.dataSync()[0];
+  });
+}
+
+/**
+ * Steps/s of three ways to update, interleaved round by round on one model so that a shared machine's
+ * load hits all three alike: trainStep with SGD (fused update), with the plain formula, and the old
+ * seeded step. Medians of 7 rounds.
+ */
+function updateSpeeds(config: MLPConfig, data: Dataset, stepsPerRound: number): Record<string, number> {
+  const generator = new Generator(5);
+  const model = new MLPLanguageModel(config, generator, { W2: 0.01, b2: 0 });
+  const { X, Y } = sampleBatch(data, BATCH, generator);
+  const sgd = new SGD();
+  const plain = new PlainSGD();
+  const variants: Record<string, () => void> = {
+    "trainStep + SGD (fused update)": () => void trainStep(model, X, Y, 0.01, sgd),
+    "trainStep + p.sub(g.mul(lr))": () => void trainStep(model, X, Y, 0.01, plain),
+    "seeded with lr (before issue 7)": () => void seededStep(model, X, Y, 0.01),
+  };
+  const rounds: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  for (const step of Object.values(variants)) for (let i = 0; i < 300; i++) step(); // warm up
+  for (let round = 0; round < 7; round++) {
+    for (const [name, step] of Object.entries(variants)) rounds[name].push(1e6 / microsecondsOnce(stepsPerRound, step));
+  }
+  tf.dispose([X, Y]);
+  model.dispose();
+  return Object.fromEntries(Object.entries(rounds).map(([name, speeds]) => [name, speeds.sort((a, b) => a - b)[3]]));
+}
+
+/** Microseconds per call of `f`, one round of `n` calls. */
+function microsecondsOnce(n: number, f: () => void): number {
+  const start = performance.now();
+  for (let i = 0; i < n; i++) f();
+  return ((performance.now() - start) / n) * 1000;
 }
 
 /** Lecture 00: one gradient-descent step of micrograd's MLP(2, [16, 16, 1]) on 100 moons points. */
@@ -184,6 +239,8 @@ async function main(): Promise<void> {
     `train(): ${speed.best.toFixed(0)} steps/s best, ${speed.median.toFixed(0)} median, of 5 rounds over ` +
       `${steps.toLocaleString("en-US")} steps -> 200,000 steps in ${(200_000 / speed.median).toFixed(0)} s`,
   );
+  console.log("The update, side by side (steps/s of one batch's step, median of 7 interleaved rounds):");
+  for (const [name, perSecond] of Object.entries(updateSpeeds(LECTURE_03, data, 1000))) console.log(`  ${name}: ${perSecond.toFixed(0)}`);
   if (process.argv.includes("--no-profile")) return;
   console.log("Where a step's time goes:");
   await profile(LECTURE_03, data);

@@ -20,8 +20,13 @@ export class StopRequest {
     process.on("SIGINT", this.onSignal);
   }
 
-  /** Starts listening for Stop; call `close()` when the loop ends (in a `finally`). */
-  static listen(): StopRequest {
+  /**
+   * Starts listening for Stop; call `close()` when the loop ends (in a `finally`). Async because a
+   * cell's synchronous part runs with every SIGINT listener taken off (Node's vm breakOnSigint, which
+   * tslab uses): only after the first await are the kernel's listeners back to be taken over.
+   */
+  static async listen(): Promise<StopRequest> {
+    await checkEvents();
     return new StopRequest();
   }
 

@@ -18,7 +18,6 @@
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormKernels } from "./batchnorm-kernels";
-import { registerSgdKernel } from "./sgd-kernel";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
 export const SOFTMAX_CROSS_ENTROPY = "SoftmaxCrossEntropy";
@@ -42,7 +41,6 @@ export function registerWasmFixes(): void {
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
   tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
   registerBatchNormKernels(); // lecture 04's BatchNorm as one kernel each way: batchnorm-kernels.ts
-  registerSgdKernel(); // p - lr * grad as one kernel: sgd-kernel.ts
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+// The engine's fused versions of lecture formulas (lib/engine/fused-ops.ts) against the plain
+// formulas on the CPU backend.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine } from "../lib/engine/engine";
+import { fusedSgdUpdate } from "../lib/engine/fused-ops";
+import { SGD } from "../lib/optim";
+import { Generator } from "../lib/random";
+
+before(async () => {
+  await initEngine("wasm");
+});
+
+function onBackend<T>(backend: string, f: () => T): T {
+  const active = tf.getBackend();
+  tf.setBackend(backend);
+  try {
+    return f();
+  } finally {
+    tf.setBackend(active);
+  }
+}
+
+test("the fused SGD update equals p - lr * grad on the CPU backend", () => {
+  const g = new Generator(3);
+  const p = Array.from(g.randn([37, 23]).dataSync());
+  const grad = Array.from(g.randn([37, 23]).dataSync());
+  const expected = onBackend("cpu", () => tf.tidy(() => tf.tensor(p, [37, 23]).sub(tf.tensor(grad, [37, 23]).mul(0.1)).dataSync()));
+  const fused = tf.tidy(() => fusedSgdUpdate(tf.tensor(p, [37, 23]), tf.tensor(grad, [37, 23]), 0.1)!.dataSync());
+  assert.equal(fused.length, expected.length);
+  for (let i = 0; i < fused.length; i++) assert.ok(Math.abs(fused[i] - expected[i]) < 1e-6, `element ${i}: ${fused[i]} vs ${expected[i]}`);
+});
+
+test("the fused SGD update steps aside where it does not apply: other backends, other shapes", () => {
+  tf.tidy(() => {
+    assert.equal(fusedSgdUpdate(tf.ones([3]), tf.ones([4]), 0.1), undefined, "shapes differ: the plain formula broadcasts or errors");
+    onBackend("cpu", () => assert.equal(fusedSgdUpdate(tf.ones([3]), tf.ones([3]), 0.1), undefined));
+  });
+});
+
+test("SGD.step moves every variable by -lr * grad and leaks nothing", () => {
+  const variables = [tf.variable(tf.tensor1d([1, 2, 3])), tf.variable(tf.tensor2d([[1, -1]]))];
+  const tensors = tf.memory().numTensors;
+  tf.tidy(() => new SGD().step(variables, [tf.tensor1d([1, 0, -1]), tf.tensor2d([[10, 10]])], 0.5));
+  assert.equal(tf.memory().numTensors, tensors);
+  assert.deepEqual(Array.from(variables[0].dataSync()), [0.5, 2, 3.5]);
+  assert.deepEqual(Array.from(variables[1].dataSync()), [-4, -6]);
+  tf.dispose(variables);
+});
