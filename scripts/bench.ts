@@ -1,9 +1,14 @@
 // Training-step speed of each lecture on the default engine: 00 micrograd's moons MLP, 02 the bigram
 // net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32),
-// with where a step's time goes, and 04 the deep BatchNorm MLP (five 100-wide Linear -> BatchNorm1d ->
-// Tanh blocks, batch 32), with its fused BatchNorm kernels on and off side by side.
+// 04 the deep BatchNorm MLP (five 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its
+// fused BatchNorm kernels on and off side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
+// with where a step's time goes.
 //
-//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 04]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 04|gpt]
+//   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
+//
+// ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
+import { spawnSync } from "node:child_process";
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { describeEngine, initEngine } from "../lib/engine/engine";
@@ -19,6 +24,8 @@ import { bigramNetLoss } from "../lib/bigram-net";
 import { deepMLP } from "../lib/layers";
 import { setFusedBatchNorm } from "../lib/engine/batchnorm-kernels";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
+import { useStockBatchMatMul } from "../lib/engine/batched-matmul";
+import { NANOGPT_CPU_RECIPE, gptTrainer } from "./bench-gpt";
 
 const LECTURE_03: MLPConfig = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };
 const BATCH = 32;
@@ -144,6 +151,20 @@ function bigramNetSpeed(words: string[], tokenizer: ReturnType<typeof namesToken
   return perSecond;
 }
 
+type ProfiledKernel = Awaited<ReturnType<typeof tf.profile>>["kernels"][number];
+
+/** Kernel count and time (ms) per group, e.g. per kernel name, from a tf.profile. */
+function kernelTimes(kernels: ProfiledKernel[], group: (k: ProfiledKernel) => string): Map<string, { count: number; ms: number }> {
+  const groups = new Map<string, { count: number; ms: number }>();
+  for (const k of kernels) {
+    const entry = groups.get(group(k)) ?? { count: 0, ms: 0 };
+    entry.count++;
+    entry.ms += k.kernelTimeMs as number;
+    groups.set(group(k), entry);
+  }
+  return groups;
+}
+
 /** Kernels per step by type, and the time of forward, backward and update, for one model size. */
 async function profile(config: MLPConfig, data: Dataset): Promise<void> {
   const generator = new Generator(1);
@@ -156,13 +177,7 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
   for (let i = 0; i < 300; i++) step(); // warm up the JIT
   await tf.profile(step); // the first profiled call pays for the profiler's own start
   const info = await tf.profile(step);
-  const byKernel = new Map<string, { count: number; ms: number }>();
-  for (const k of info.kernels) {
-    const entry = byKernel.get(k.name) ?? { count: 0, ms: 0 };
-    entry.count++;
-    entry.ms += k.kernelTimeMs as number;
-    byKernel.set(k.name, entry);
-  }
+  const byKernel = kernelTimes(info.kernels, (k) => k.name);
   const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
   console.log(`  ${info.kernels.length} kernels per step (tf.profile; its per-kernel times include the profiler's own checks):`);
   console.log("    " + kernels.map(([name, k]) => `${name} x${k.count} ${(k.ms * 1000).toFixed(0)}us`).join(", "));
@@ -221,10 +236,102 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   for (const model of models) model.dispose();
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Lecture 05: the GPT.
+
+/** Steps per second of the GPT training step, the best and the median of 5 rounds. */
+function gptSpeed(stepsPerRound: number): { best: number; median: number } {
+  const trainer = gptTrainer();
+  for (let i = 0; i < 3; i++) trainer.step(); // warm-up
+  const tensors = tf.memory().numTensors;
+  const speeds: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    const start = performance.now();
+    for (let i = 0; i < stepsPerRound; i++) trainer.step();
+    speeds.push((stepsPerRound * 1000) / (performance.now() - start));
+  }
+  if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
+  trainer.dispose();
+  speeds.sort((a, b) => a - b);
+  return { best: speeds[4], median: speeds[2] };
+}
+
+/** Where one GPT step's time goes: kernels by type, their count and share of the kernel time. */
+async function gptProfile(): Promise<void> {
+  const trainer = gptTrainer();
+  for (let i = 0; i < 3; i++) trainer.step();
+  await tf.profile(() => void trainer.step()); // the first profiled call pays for the profiler's own start
+  const start = performance.now();
+  const info = await tf.profile(() => void trainer.step());
+  const wall = performance.now() - start;
+  trainer.dispose();
+  const byKernel = kernelTimes(info.kernels, (k) => k.name);
+  const total = [...byKernel.values()].reduce((sum, k) => sum + k.ms, 0);
+  console.log(`  ${info.kernels.length} kernels, ${total.toFixed(0)} ms in kernels of a ${wall.toFixed(0)} ms profiled step (the rest: autograd, tidy, JS):`);
+  const kernels = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
+  console.log("    " + kernels.map(([name, k]) => `${name} x${k.count} ${k.ms.toFixed(1)}ms ${((100 * k.ms) / total).toFixed(0)}%`).join(", "));
+  const matmuls = kernelTimes(info.kernels.filter((k) => k.name === "BatchMatMul"), (k) => k.inputShapes.map((shape) => `[${shape}]`).join(" x "));
+  console.log("  BatchMatMul by shape: " + [...matmuls].sort((a, b) => b[1].ms - a[1].ms).map(([s, k]) => `${s} x${k.count} ${k.ms.toFixed(1)}ms`).join(", "));
+}
+
+/** The GPT section; `--json` prints one line for --compare-gpt to read. */
+async function gptSection(engineLine: string): Promise<void> {
+  if (process.argv.includes("--stock-batched-matmul")) useStockBatchMatMul(true);
+  const speed = gptSpeed(Number(option("gpt-steps") ?? 5));
+  if (process.argv.includes("--json")) {
+    console.log(JSON.stringify({ engine: engineLine, ...speed }));
+    return;
+  }
+  console.log(`Lecture 05 GPT (${JSON.stringify(NANOGPT_CPU_RECIPE)}, ReLU, AdamW), one training step:`);
+  console.log(`  ${speed.best.toFixed(2)} steps/s best, ${speed.median.toFixed(2)} median -> 2,000 steps in ${(2000 / speed.median / 60).toFixed(1)} min`);
+  if (!process.argv.includes("--no-profile")) await gptProfile();
+}
+
+/** The GPT step in child processes, engine settings side by side, rounds interleaved (the machine is shared). */
+function compareGpt(): void {
+  const settings = [
+    { name: "before: 1 thread, stock batched matmul", env: { ZTH_THREADS: "1" }, args: ["--stock-batched-matmul"] },
+    { name: "1 thread, batched matmul on XNNPACK", env: { ZTH_THREADS: "1" }, args: [] },
+    { name: "default threads, batched matmul on XNNPACK", env: {}, args: [] },
+  ];
+  const results = settings.map(() => [] as number[]);
+  let engines: string[] = [];
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")} (1, 5, 15 min)`);
+  for (let round = 0; round < 2; round++) {
+    settings.forEach((setting, i) => {
+      const stepsPerRound = ["--gpt-steps", option("gpt-steps") ?? "5"];
+      const child = spawnSync(process.execPath, [...process.execArgv, process.argv[1], "--only", "gpt", "--json", ...stepsPerRound, ...setting.args], {
+        env: { ...process.env, ...setting.env },
+        encoding: "utf8",
+      });
+      const line = child.stdout.trim().split("\n").at(-1) ?? "";
+      if (child.status !== 0 || !line.startsWith("{")) throw new Error(`${setting.name}: the child failed\n${child.stderr}`);
+      const { engine, median } = JSON.parse(line) as { engine: string; median: number };
+      engines[i] = engine;
+      results[i].push(median);
+    });
+  }
+  settings.forEach((setting, i) => console.log(`${setting.name} (${engines[i]}): ${results[i].map((r) => r.toFixed(2)).join(", ")} steps/s (median of 5 rounds, per run)`));
+  console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);
+}
+
+/** Lecture 03's step: where its time goes, and its fixed cost. */
+async function mlpProfiles(data: Dataset): Promise<void> {
+  console.log("Where a step's time goes:");
+  await profile(LECTURE_03, data);
+  // The same graph with tiny tensors: what is left is the fixed cost of launching its kernels.
+  const tiny: MLPConfig = { ...LECTURE_03, nEmbd: 1, nHidden: 1 };
+  console.log(`The same step with tiny tensors (nEmbd 1, hidden 1): the fixed cost per step, without arithmetic:`);
+  const tinySpeed = (await trainingSpeed(tiny, data, 10_000)).best;
+  console.log(`  train(): ${tinySpeed.toFixed(0)} steps/s = ${(1e6 / tinySpeed).toFixed(0)} us per step`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv.includes("--compare-gpt")) return compareGpt();
   const steps = Number(option("steps") ?? 20_000);
   const info = await initEngine(option("engine"));
   const cpus = os.cpus();
+  if (option("only") === "gpt") return gptSection(describeEngine(info));
   console.log(`Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, load average ${os.loadavg()[0].toFixed(2)}`);
   console.log(describeEngine(info));
   const words = await loadNames();
@@ -241,15 +348,9 @@ async function main(): Promise<void> {
   );
   console.log("The update, side by side (steps/s of one batch's step, median of 7 interleaved rounds):");
   for (const [name, perSecond] of Object.entries(updateSpeeds(LECTURE_03, data, 1000))) console.log(`  ${name}: ${perSecond.toFixed(0)}`);
-  if (process.argv.includes("--no-profile")) return;
-  console.log("Where a step's time goes:");
-  await profile(LECTURE_03, data);
-  // The same graph with tiny tensors: what is left is the fixed cost of launching its kernels.
-  const tiny: MLPConfig = { ...LECTURE_03, nEmbd: 1, nHidden: 1 };
-  console.log(`The same step with tiny tensors (nEmbd 1, hidden 1): the fixed cost per step, without arithmetic:`);
-  const tinySpeed = (await trainingSpeed(tiny, data, Math.min(steps, 10_000))).best;
-  console.log(`  train(): ${tinySpeed.toFixed(0)} steps/s = ${(1e6 / tinySpeed).toFixed(0)} us per step`);
+  if (!process.argv.includes("--no-profile")) await mlpProfiles(data);
   await lecture04(words, tokenizer, steps);
+  await gptSection(describeEngine(info));
 }
 
 async function lecture04(words: string[], tokenizer: ReturnType<typeof namesTokenizer>, steps: number): Promise<void> {

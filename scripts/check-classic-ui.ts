@@ -21,9 +21,9 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import type { Browser, Page } from "playwright-core";
-import { launchBrowser } from "./check-html";
-import { notebooksDir, prepareJupyter, projectRoot } from "./kernel";
-import { runMain } from "./cli";
+import { launchBrowser } from "./browser";
+import { prepareJupyter } from "./kernel";
+import { notebooksDir, projectRoot, runMain } from "./cli";
 
 export const classicScreenshotDir = path.join(projectRoot, "build", "screenshots", "classic");
 

@@ -2,6 +2,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
+export const projectRoot = path.resolve(__dirname, "..");
+export const notebooksDir = path.join(projectRoot, "notebooks");
+
 /** Runs `main` when `caller` is the file node started (not imported), exiting with its code, or 2 on an error. */
 export function runMain(caller: NodeModule, main: (argv: string[]) => Promise<number>): void {
   if (require.main !== caller) return;

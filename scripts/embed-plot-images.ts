@@ -4,18 +4,12 @@
 // The plot's script stays as it is: where scripts run, it clears the <div> and draws the interactive
 // plot over the picture.
 //
-//   tsx scripts/embed-plot-images.ts [build/notebooks/x.ipynb ...]   (default: every build/notebooks/*.ipynb)
-//
-// The pictures are taken from the notebook's exported page (build/html/x.html) in headless Chromium
-// with Plotly.toImage; then the notebook is written back and its HTML exported again, so the page
-// carries the pictures too. `npm run course` runs this step before the browser check.
+// The pictures are taken from the notebook's page on the site (build-site.ts renders it) in headless
+// Chromium with Plotly.toImage; the notebook is written back, and build-site.ts renders the page
+// again, so the page carries the pictures too.
 import * as fs from "node:fs";
-import * as path from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { findChromium, launchBrowser, openPage, waitForPlots } from "./check-html";
-import { projectRoot } from "./kernel";
+import { type Browser, type Page, openPage, waitForPlots } from "./browser";
 import { type Notebook, type Output, joinText, readNotebook, writeNotebook } from "./notebook-file";
-import { filesIn, runMain } from "./cli";
 
 /** A plot's container as lib/display/plot.ts writes it, then what it holds: the grey note or an earlier picture. */
 const plotDivPattern = /(<div class="zth-plot" id="([^"]+)"[^>]*>)(<p\b[^>]*>([\s\S]*?)<\/p>|<img\b[^>]*>)(<\/div>)/g;
@@ -135,15 +129,10 @@ export interface EmbedResult {
 }
 
 /**
- * Takes the pictures of the plots on `htmlPath` (the export of `notebookPath`), writes them into the
- * notebook and exports its HTML again with `exportHtml` (run-notebooks' exporter). A notebook without
- * plots is left alone.
+ * Takes the pictures of the plots on `pagePath` (the page made from `notebookPath`) and writes them
+ * into the notebook. A notebook without plots is left alone.
  */
-export async function embedPlotImages(
-  notebookPath: string,
-  htmlPath: string,
-  options: { browser: Browser; exportHtml: (notebookPath: string, htmlDir: string) => Promise<string | undefined> },
-): Promise<EmbedResult> {
+export async function embedPlotImages(notebookPath: string, pagePath: string, options: { browser: Browser }): Promise<EmbedResult> {
   const started = Date.now();
   const bytesBefore = fs.statSync(notebookPath).size;
   const notebook = readNotebook(notebookPath);
@@ -158,7 +147,7 @@ export async function embedPlotImages(
   let pictures: PlotPicture[] = [];
   const errors: string[] = [];
   try {
-    await openPage(page, htmlPath);
+    await openPage(page, pagePath);
     pictures = await takePlotPictures(page);
   } catch (error) {
     // Reported with the notebook; the run goes on with the next one.
@@ -172,55 +161,6 @@ export async function embedPlotImages(
   if (missing.length > 0) errors.push(`not on the page: ${missing.join(", ")}`);
 
   const embedded = embedImagesInNotebook(notebook, images);
-  if (embedded.length > 0) {
-    writeNotebook(notebookPath, notebook);
-    const exportError = await options.exportHtml(notebookPath, path.dirname(htmlPath));
-    if (exportError) errors.push(exportError);
-  }
+  if (embedded.length > 0) writeNotebook(notebookPath, notebook);
   return result(embedded.length, errors);
 }
-
-export function formatEmbedResult(result: EmbedResult): string {
-  const name = path.relative(process.cwd(), result.notebook);
-  const growth = ((result.bytesAfter - result.bytesBefore) / 1024).toFixed(0);
-  const lines = [
-    `${result.ok ? "ok    " : "FAILED"} ${name}: ${result.embedded}/${result.plots} plot pictures embedded, +${growth} KB (${result.seconds.toFixed(1)} s)`,
-  ];
-  for (const error of result.errors) lines.push(`         ${error.split("\n").join("\n         ")}`);
-  return lines.join("\n");
-}
-
-// ---------------------------------------------------------------------------------------------
-// command line
-
-async function main(argv: string[]): Promise<number> {
-  const notebooksDir = path.join(projectRoot, "build", "notebooks");
-  const htmlDir = path.join(projectRoot, "build", "html");
-  const notebooks = argv.length > 0 ? argv : filesIn(notebooksDir, ".ipynb");
-  if (notebooks.length === 0) {
-    console.log("No executed notebooks: run `npm run course` first (it writes build/notebooks/).");
-    return 1;
-  }
-  const chromium = findChromium();
-  if (!chromium) throw new Error("No Chromium found: install it (Debian: apt-get install chromium) or set CHROMIUM.");
-  // Imported here: run-notebooks imports this file for its own use.
-  const { exportHtml } = await import("./run-notebooks");
-  const browser = await launchBrowser(chromium);
-  let ok = true;
-  try {
-    for (const notebook of notebooks) {
-      const page = path.join(htmlDir, path.basename(notebook, ".ipynb") + ".html");
-      // A page left by another run may hold other plots (their ids differ): export this notebook's.
-      const exportError = await exportHtml(notebook, htmlDir);
-      if (exportError) throw new Error(exportError);
-      const result = await embedPlotImages(notebook, page, { browser, exportHtml });
-      console.log(formatEmbedResult(result));
-      ok &&= result.ok;
-    }
-  } finally {
-    await browser.close();
-  }
-  return ok ? 0 : 1;
-}
-
-runMain(module, main);

@@ -1,7 +1,8 @@
 // Starts Jupyter in notebooks/ with this project's tslab kernel: JupyterLab when it is installed,
 // else the classic Notebook. Extra arguments go to Jupyter (e.g. `npm run jupyter -- --port 8889`).
 import { spawn, spawnSync } from "node:child_process";
-import { notebooksDir, prepareJupyter } from "./kernel";
+import { prepareJupyter } from "./kernel";
+import { notebooksDir } from "./cli";
 
 function main(extraArgs: string[]): void {
   const { python, env } = prepareJupyter();

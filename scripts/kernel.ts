@@ -1,12 +1,12 @@
-// Finds a Python that has Jupyter's nbconvert and nbclient, and registers the tslab kernel in a
+// For Jupyter's own UI (`npm run jupyter`, check-classic-ui.ts), not for running the course (that is
+// kernel-client.ts, no Python): finds a Python that has Jupyter's nbconvert and nbclient, and registers the tslab kernel in a
 // project-local folder (.jupyter/, git-ignored), so nothing has to be installed globally and the
 // kernel always runs this project's own tslab.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export const projectRoot = path.resolve(__dirname, "..");
-export const notebooksDir = path.join(projectRoot, "notebooks");
+import { projectRoot } from "./cli";
 
 const jupyterDataDir = path.join(projectRoot, ".jupyter", "share", "jupyter");
 const tslabBinary = path.join(projectRoot, "node_modules", ".bin", "tslab");

@@ -29,6 +29,18 @@ export interface Notebook {
   nbformat_minor: number;
 }
 
+/** What the runner (run-notebooks.ts) stores in an executed notebook's metadata, for the site's index page. */
+export interface RunInfo {
+  mode: "quick" | "full";
+  ok: boolean;
+  seconds: number;
+  /** The last line the notebook printed that starts with "Result:", without that word. */
+  result?: string;
+  finished: string;
+}
+
+export const runInfoKey = "zero_to_hero_run";
+
 /** nbformat stores multi-line strings either whole or as a list of lines. */
 export function joinText(text: string | string[] | undefined): string {
   return Array.isArray(text) ? text.join("") : (text ?? "");

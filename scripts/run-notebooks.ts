@@ -1,22 +1,19 @@
-// Runs notebooks through the real tslab kernel with nbconvert, as a learner's Jupyter would, and
-// fails loudly on any cell error or stderr output.
+// Runs notebooks through the real tslab kernel (kernel-client.ts: Node only, no Python), cell by cell
+// as Jupyter would, and fails loudly on any cell error or stderr output.
 //
-//   tsx scripts/run-notebooks.ts --quick [notebooks/x.ipynb ...]   quick mode (ZTH_QUICK=1), no HTML
-//   tsx scripts/run-notebooks.ts --full  [notebooks/x.ipynb ...]   full run, then HTML, plot pictures
-//                                                                  (embed-plot-images.ts) + browser check
+//   tsx scripts/run-notebooks.ts [--quick] [notebooks/x.ipynb ...]
 //
-// Executed notebooks go to build/notebooks/, HTML to build/html/.
-import { spawn } from "node:child_process";
+// Executed notebooks go to build/notebooks/ (the course command, course.ts, then renders the site from
+// them). While it runs, the terminal shows the notebook, the cell, the time and a long cell's live
+// training progress; at the end a table with each notebook's time and key result (the last line a
+// notebook prints that starts with "Result:").
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { checkHtml, findChromium, formatHtmlReport, launchBrowser } from "./check-html";
-import { embedPlotImages, formatEmbedResult } from "./embed-plot-images";
-import { notebooksDir, prepareJupyter, projectRoot } from "./kernel";
-import { type Cell, type Notebook, joinText, readNotebook, writeNotebook } from "./notebook-file";
-import { filesIn, runMain } from "./cli";
+import { type ExecutionResult, type Kernel, startKernel } from "./kernel-client";
+import { type Cell, type Notebook, type Output, type RunInfo, joinText, readNotebook, runInfoKey, writeNotebook } from "./notebook-file";
+import { filesIn, notebooksDir, projectRoot, runMain } from "./cli";
 
 export const buildNotebooksDir = path.join(projectRoot, "build", "notebooks");
-export const buildHtmlDir = path.join(projectRoot, "build", "html");
 
 export interface CellFailure {
   /** 1-based position among all cells, as a reader counts them in Jupyter. */
@@ -26,28 +23,41 @@ export interface CellFailure {
   /** First line of the cell's source, to recognise it. */
   firstLine: string;
   /** stderr: the cell wrote to stderr (tslab reports exceptions and type errors this way);
-   *  error: a Jupyter error output; skipped: the cell came after a failure and has no output. */
-  kind: "stderr" | "error" | "skipped";
+   *  error: a Jupyter error output, or the kernel said "error" without output; timeout: the cell ran
+   *  too long and was interrupted; kernel: the kernel died; skipped: not run after a failure. */
+  kind: "stderr" | "error" | "timeout" | "kernel" | "skipped";
   text: string;
 }
 
 export interface NotebookResult {
-  notebook: string; // path as given, relative to the project when inside it
+  notebook: string; // path as given, relative to the current folder when inside it
   ok: boolean;
   failures: CellFailure[];
-  /** Set when nbconvert itself failed (kernel died, cell timeout, bad JSON...): its stderr tail. */
-  nbconvertError?: string;
+  /** Set when the kernel could not be started. */
+  runError?: string;
   seconds: number;
+  result?: string;
   outputPath: string;
+}
+
+export interface Progress {
+  notebook: string;
+  /** 1-based code cell being run, of `cells`. */
+  cell: number;
+  cells: number;
+  seconds: number;
+  /** The latest text of a live display in this cell (e.g. the training progress line). */
+  live?: string;
 }
 
 export interface ExecuteOptions {
   quick: boolean;
   outputDir?: string;
-  /** nbconvert's limit for one cell. */
+  /** The limit for one cell. */
   cellTimeoutSeconds?: number;
-  /** Hard limit for the whole run; the run is interrupted and reported as failed after it. */
+  /** The limit for the whole notebook, kernel start included. */
   deadlineSeconds?: number;
+  onProgress?: (progress: Progress) => void;
 }
 
 /** notebooks/*.ipynb, sorted, so the course runs in lecture order. */
@@ -55,7 +65,21 @@ export function listNotebooks(dir: string = notebooksDir): string[] {
   return filesIn(dir, ".ipynb");
 }
 
-/** Executes one notebook and inspects every cell of the result. Never throws for notebook errors. */
+/**
+ * The kernel's environment. ZTH_DATA_MIRROR may be given relative to the folder the command was run
+ * in; the kernel runs in the notebook's folder, so it gets the absolute path.
+ */
+export function kernelEnvironment(quick: boolean, base: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): NodeJS.ProcessEnv {
+  const env = { ...base };
+  // A full run must not inherit a stray ZTH_QUICK from the shell.
+  if (quick) env.ZTH_QUICK = "1";
+  else delete env.ZTH_QUICK;
+  const mirror = env.ZTH_DATA_MIRROR;
+  if (mirror && !/^[a-z][a-z0-9+.-]*:\/\//i.test(mirror)) env.ZTH_DATA_MIRROR = path.resolve(cwd, mirror);
+  return env;
+}
+
+/** Executes one notebook cell by cell and inspects every output. Never throws for notebook errors. */
 export async function executeNotebook(notebookPath: string, options: ExecuteOptions): Promise<NotebookResult> {
   const input = path.resolve(notebookPath);
   const outputDir = path.resolve(options.outputDir ?? buildNotebooksDir);
@@ -65,49 +89,97 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
   // A stale result from an earlier run must never be mistaken for this run's.
   fs.rmSync(outputPath, { force: true });
 
-  const { python, env } = prepareJupyter();
-  // Full runs must not inherit a stray ZTH_QUICK from the shell.
-  if (options.quick) env.ZTH_QUICK = "1";
-  else delete env.ZTH_QUICK;
-
-  const timeout = options.cellTimeoutSeconds ?? (options.quick ? 600 : 3600);
-  const args = [
-    "-m", "nbconvert", "--to", "notebook", "--execute", "--allow-errors",
-    `--ExecutePreprocessor.timeout=${timeout}`,
-    "--output-dir", outputDir,
-    input,
-  ];
+  const notebook = readNotebook(input);
+  const cells = codeCells(notebook);
   const started = Date.now();
-  // nbconvert starts the kernel in the notebook's folder; running from there as well keeps any
-  // relative path in a cell meaning the same as in a learner's Jupyter.
-  const run = await runProcess(python, args, { cwd: path.dirname(input), env, deadlineSeconds: options.deadlineSeconds });
-  const seconds = (Date.now() - started) / 1000;
-
-  if (run.timedOut || run.code !== 0 || !fs.existsSync(outputPath)) {
-    const why = run.timedOut
-      ? `interrupted after the deadline of ${options.deadlineSeconds} s`
-      : `nbconvert exited with ${run.code ?? run.signal}`;
-    // nbconvert writes no notebook then; its exception (for a cell timeout: a preview of the cell) is the report.
-    return { notebook: shown, ok: false, failures: [], nbconvertError: `${why}:\n${pythonError(run.stderr)}`, seconds, outputPath };
+  const deadline = options.deadlineSeconds === undefined ? Infinity : started + options.deadlineSeconds * 1000;
+  const cellLimitMs = (options.cellTimeoutSeconds ?? (options.quick ? 600 : 3600)) * 1000;
+  const runFailures: CellFailure[] = [];
+  let runError: string | undefined;
+  let kernel: Kernel | undefined;
+  for (const { cell } of cells) {
+    cell.outputs = [];
+    cell.execution_count = null;
+  }
+  try {
+    // The kernel runs in the notebook's folder, so any relative path in a cell means what it means in Jupyter.
+    kernel = await startKernel({ cwd: path.dirname(input), env: kernelEnvironment(options.quick) });
+    for (const [index, { cell, where }] of cells.entries()) {
+      const report = (live?: string) =>
+        options.onProgress?.({ notebook: shown, cell: index + 1, cells: cells.length, seconds: (Date.now() - started) / 1000, live });
+      report();
+      const untilDeadline = deadline - Date.now();
+      const byDeadline = untilDeadline < cellLimitMs;
+      const timeoutMs = Math.max(1000, Math.min(cellLimitMs, untilDeadline));
+      const run = await kernel.execute(joinText(cell.source), {
+        timeoutMs,
+        onOutput: (output, _event, displayId) => {
+          // Only a display that updates in place (the training progress), not every table or plot.
+          const live = displayId ? liveText(output) : undefined;
+          if (live) report(live);
+        },
+      });
+      recordExecution(cell, run);
+      const failure = executionFailure(run, cell, where, byDeadline ? `the notebook's deadline of ${options.deadlineSeconds} s` : `the limit of ${timeoutMs / 1000} s for one cell`);
+      if (failure) runFailures.push(failure);
+      if (run.status !== "ok") {
+        // As Jupyter's "Run All": a failed cell stops the notebook.
+        const notRun = cells.slice(index + 1);
+        runFailures.push(...notRun.map(({ where }) => ({ ...where, kind: "skipped" as const, text: "" })));
+        break;
+      }
+    }
+  } catch (error) {
+    runError = error instanceof Error ? error.message : String(error);
+  } finally {
+    await kernel?.shutdown();
   }
 
-  const executed = readNotebook(outputPath);
-  const failures = findFailures(executed);
-  numberExecutedCells(executed, failures);
-  writeNotebook(outputPath, executed);
-  return { notebook: shown, ok: failures.length === 0, failures, seconds, outputPath };
+  const seconds = (Date.now() - started) / 1000;
+  const failures = [...findFailures(notebook), ...runFailures].sort((a, b) => a.cell - b.cell);
+  const ok = failures.length === 0 && runError === undefined;
+  const result = resultLine(notebook);
+  const info: RunInfo = { mode: options.quick ? "quick" : "full", ok, seconds, ...(result ? { result } : {}), finished: new Date().toISOString() };
+  notebook.metadata[runInfoKey] = info;
+  writeNotebook(outputPath, inNbformatLines(notebook));
+  return { notebook: shown, ok, failures, ...(runError ? { runError } : {}), seconds, ...(result ? { result } : {}), outputPath };
+}
+
+/** The cell's outputs and execution count, and its timing as nbclient records it. */
+function recordExecution(cell: Cell, run: ExecutionResult): void {
+  cell.outputs = run.outputs;
+  cell.execution_count = run.executionCount;
+  for (const output of run.outputs) {
+    if (output.output_type === "execute_result") output.execution_count = run.executionCount;
+  }
+  cell.metadata.execution = { "shell.execute_reply.started": run.started, "shell.execute_reply": run.finished };
+}
+
+/** What to report for a cell that did not end "ok", beyond its stderr and error outputs (findFailures reads those). */
+function executionFailure(run: ExecutionResult, cell: Cell, where: Where, limit: string): CellFailure | undefined {
+  switch (run.status) {
+    case "ok":
+      return undefined;
+    case "timeout":
+      return { ...where, kind: "timeout", text: `did not finish within ${limit}; it was interrupted.` };
+    case "dead":
+      return { ...where, kind: "kernel", text: run.error ?? "the kernel died" };
+    default: {
+      // A failed cell normally explains itself on stderr (findFailures reports that).
+      const explained = (cell.outputs ?? []).some((o) => o.output_type === "error" || (o.output_type === "stream" && o.name === "stderr"));
+      return explained ? undefined : { ...where, kind: "error", text: `the kernel answered "${run.status}" without an error message` };
+    }
+  }
 }
 
 /**
- * Every sign of trouble in an executed notebook. tslab reports a thrown exception or a type error
- * as stderr text (not as an `error` output), and after a failure it skips the remaining cells,
- * which then have no output at all. Any stderr counts: the notebooks keep stderr clean, so a reader
- * never sees red text that is not an error.
+ * Every sign of trouble in a notebook's outputs. tslab reports a thrown exception or a type error
+ * as stderr text (not as an `error` output). Any stderr counts: the notebooks keep stderr clean, so
+ * a reader never sees red text that is not an error.
  */
 export function findFailures(notebook: Notebook): CellFailure[] {
   const failures: CellFailure[] = [];
-  const runnable = codeCells(notebook);
-  for (const { cell, where } of runnable) {
+  for (const { cell, where } of codeCells(notebook)) {
     for (const output of cell.outputs ?? []) {
       if (output.output_type === "stream" && output.name === "stderr") {
         failures.push({ ...where, kind: "stderr", text: cleanText(joinText(output.text)) });
@@ -117,22 +189,41 @@ export function findFailures(notebook: Notebook): CellFailure[] {
       }
     }
   }
-  // nbconvert records no execution counts for tslab, so "not run" is read from the outputs: when
-  // every cell after the last failure is without output, the kernel skipped them. (A warning on
-  // stderr does not stop the run; then later cells have output and none is called skipped.)
-  const lastFailure = failures.at(-1)?.cell;
-  if (lastFailure !== undefined) {
-    const after = runnable.filter(({ where }) => where.cell > lastFailure);
-    if (after.every(({ cell }) => (cell.outputs ?? []).length === 0)) {
-      for (const { where } of after) failures.push({ ...where, kind: "skipped", text: "" });
-    }
-  }
   return failures;
 }
 
+/** The last line the notebook printed that starts with "Result:", without that word. */
+export function resultLine(notebook: Notebook): string | undefined {
+  let result: string | undefined;
+  for (const cell of notebook.cells) {
+    for (const output of cell.outputs ?? []) {
+      const text = output.output_type === "stream" && output.name === "stdout" ? joinText(output.text)
+        : output.output_type === "execute_result" ? joinText((output.data as Record<string, string | string[]> | undefined)?.["text/plain"])
+        : "";
+      for (const line of text.split("\n")) if (line.startsWith("Result:")) result = line.slice("Result:".length).trim();
+    }
+  }
+  return result;
+}
+
+/** The text of a live display (training progress): its text/plain, else the text of its HTML up to any picture. */
+function liveText(output: Output): string | undefined {
+  if (output.output_type !== "display_data") return undefined;
+  const data = (output.data ?? {}) as Record<string, string | string[]>;
+  const plain = joinText(data["text/plain"]);
+  if (plain) return plain.trim().split("\n").at(-1);
+  const html = joinText(data["text/html"]);
+  if (!html || html.includes("zth-plot")) return undefined; // a plot, not a progress line
+  const text = html.replace(/<(svg|script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]+>/g, " ")
+    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/\s+/g, " ").trim();
+  return text || undefined;
+}
+
+type Where = Pick<CellFailure, "cell" | "codeCell" | "firstLine">;
+
 /** Code cells that Jupyter runs (it skips empty ones), with their positions for reports. */
-function codeCells(notebook: Notebook): { cell: Cell; where: Pick<CellFailure, "cell" | "codeCell" | "firstLine"> }[] {
-  const result: { cell: Cell; where: Pick<CellFailure, "cell" | "codeCell" | "firstLine"> }[] = [];
+function codeCells(notebook: Notebook): { cell: Cell; where: Where }[] {
+  const result: { cell: Cell; where: Where }[] = [];
   let codeCell = 0;
   notebook.cells.forEach((cell, index) => {
     if (cell.cell_type !== "code") return;
@@ -143,33 +234,35 @@ function codeCells(notebook: Notebook): { cell: Cell; where: Pick<CellFailure, "
   return result;
 }
 
-/**
- * Gives the cells that ran the execution counts nbconvert leaves empty with tslab, so the saved
- * notebook and its HTML show In [1], In [2]... like a notebook run by hand.
- */
-function numberExecutedCells(notebook: Notebook, failures: CellFailure[]): void {
-  const skipped = new Set(failures.filter((f) => f.kind === "skipped").map((f) => f.cell));
-  let count = 0;
-  for (const { cell, where } of codeCells(notebook)) {
-    if (skipped.has(where.cell)) continue;
-    cell.execution_count = ++count;
+/** nbformat's on-disk form: sources, streams and text mime data as lists of lines. */
+function inNbformatLines(notebook: Notebook): Notebook {
+  const lines = (text: string | string[] | undefined) => (typeof text === "string" ? text.match(/[^\n]*\n|[^\n]+$/g) ?? [] : text);
+  for (const cell of notebook.cells) {
+    cell.source = lines(cell.source) ?? [];
     for (const output of cell.outputs ?? []) {
-      if (output.output_type === "execute_result") output.execution_count = count;
+      if (output.output_type === "stream") output.text = lines(output.text);
+      const data = output.data as Record<string, unknown> | undefined;
+      for (const [type, value] of Object.entries(data ?? {})) {
+        if (typeof value === "string" && (type.startsWith("text/") || type === "image/svg+xml" || type === "application/javascript")) data![type] = lines(value);
+      }
     }
   }
+  return notebook;
 }
+
+// ---------------------------------------------------------------------------------------------
+// reports
 
 /** A readable report: where each failure is, what the cell starts with, and what it printed. */
 export function formatResult(result: NotebookResult): string {
   const lines: string[] = [];
-  const status = result.ok ? "ok" : "FAILED";
-  lines.push(`${result.notebook}: ${status} in ${result.seconds.toFixed(1)} s`);
-  if (result.nbconvertError) lines.push(indent(result.nbconvertError, "    "));
+  lines.push(`${result.notebook}: ${result.ok ? "ok" : "FAILED"} in ${result.seconds.toFixed(1)} s${result.result ? ` | Result: ${result.result}` : ""}`);
+  if (result.runError) lines.push(indent(result.runError, "    "));
   const skipped = result.failures.filter((f) => f.kind === "skipped");
+  const labels = { stderr: "wrote to stderr", error: "raised an error", timeout: "timed out", kernel: "lost its kernel" };
   for (const failure of result.failures) {
     if (failure.kind === "skipped") continue;
-    const label = failure.kind === "stderr" ? "wrote to stderr" : "raised an error";
-    lines.push(`  cell ${failure.cell} (code cell ${failure.codeCell}) ${label}: ${failure.firstLine}`);
+    lines.push(`  cell ${failure.cell} (code cell ${failure.codeCell}) ${labels[failure.kind]}: ${failure.firstLine}`);
     lines.push(indent(limitLines(withoutKernelFrames(failure.text), 25), "    | "));
   }
   if (skipped.length > 0) {
@@ -178,55 +271,69 @@ export function formatResult(result: NotebookResult): string {
   return lines.join("\n");
 }
 
-/** `nbconvert --to html`; returns an error text or undefined. */
-export async function exportHtml(executedPath: string, htmlDir: string = buildHtmlDir): Promise<string | undefined> {
-  const { python, env } = prepareJupyter();
-  fs.mkdirSync(htmlDir, { recursive: true });
-  const run = await runProcess(python, ["-m", "nbconvert", "--to", "html", "--output-dir", htmlDir, executedPath], { env });
-  return run.code === 0 ? undefined : `HTML export of ${displayPath(executedPath)} failed (exit ${run.code}):\n${tail(run.stderr, 20)}`;
+/** The closing table: notebook, status, seconds, key result. */
+export function formatSummary(rows: { notebook: string; status: string; seconds: number; result?: string }[]): string {
+  const name = Math.max(8, ...rows.map((r) => r.notebook.length));
+  const lines = [`${"notebook".padEnd(name)}  status  seconds  result`];
+  for (const r of rows) lines.push(`${r.notebook.padEnd(name)}  ${r.status.padEnd(6)}  ${r.seconds.toFixed(1).padStart(7)}  ${r.result ?? ""}`);
+  const total = rows.reduce((sum, r) => sum + r.seconds, 0);
+  lines.push(`${"total".padEnd(name)}          ${total.toFixed(1).padStart(7)}`);
+  return lines.join("\n");
+}
+
+/**
+ * One status line in the terminal. On a terminal it is redrawn in place (at most 10 times a
+ * second); in a log (CI) it is printed at most every 30 s, so a long cell still shows it is alive.
+ */
+export class StatusLine {
+  private last = 0;
+  private shown = false;
+  constructor(private readonly stream: NodeJS.WriteStream = process.stdout) {}
+
+  update(text: string): void {
+    const now = Date.now();
+    if (this.stream.isTTY) {
+      if (now - this.last < 100) return;
+      const width = (this.stream.columns || 100) - 1;
+      this.stream.write(`\r\x1b[K${text.length > width ? text.slice(0, width - 1) + "…" : text}`);
+      this.shown = true;
+    } else {
+      if (now - this.last < 30_000) return;
+      this.stream.write(`  ... ${text}\n`);
+    }
+    this.last = now;
+  }
+
+  /** Call before printing anything else. */
+  clear(): void {
+    if (this.shown) this.stream.write("\r\x1b[K");
+    this.shown = false;
+    this.last = 0;
+  }
+}
+
+export function describeProgress(progress: Progress): string {
+  const live = progress.live ? ` | ${progress.live}` : "";
+  return `${path.basename(progress.notebook)}  cell ${progress.cell}/${progress.cells}  ${progress.seconds.toFixed(0)} s${live}`;
+}
+
+/** Runs the notebooks one after another with a live status line and reports each; returns their results. */
+export async function runNotebooks(notebooks: string[], options: { quick: boolean; outputDir?: string }): Promise<NotebookResult[]> {
+  if (!process.env.ZTH_DATA_MIRROR) console.log("note: ZTH_DATA_MIRROR is not set: notebooks use data/ or download the data sets.");
+  console.log(`Running ${notebooks.length} notebook(s) in ${options.quick ? "quick" : "full"} mode through the tslab kernel\n`);
+  const status = new StatusLine();
+  const results: NotebookResult[] = [];
+  for (const notebook of notebooks) {
+    const result = await executeNotebook(notebook, { ...options, onProgress: (p) => status.update(describeProgress(p)) });
+    status.clear();
+    console.log(formatResult(result));
+    results.push(result);
+  }
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------
 // helpers
-
-interface ProcessResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  timedOut: boolean;
-}
-
-function runProcess(
-  command: string,
-  args: string[],
-  options: { cwd?: string; env: NodeJS.ProcessEnv; deadlineSeconds?: number },
-): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    let timedOut = false;
-    child.stderr.setEncoding("utf8");
-    child.stderr.on("data", (chunk: string) => {
-      stderr = (stderr + chunk).slice(-100_000); // a tail is all a report needs
-    });
-    let killTimer: NodeJS.Timeout | undefined;
-    const deadline =
-      options.deadlineSeconds === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            // SIGINT lets nbclient shut the kernel down; SIGKILL if it does not stop.
-            child.kill("SIGINT");
-            killTimer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-          }, options.deadlineSeconds * 1000);
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      clearTimeout(deadline);
-      clearTimeout(killTimer);
-      resolve({ code, signal, stderr, timedOut });
-    });
-  });
-}
 
 function displayPath(file: string): string {
   const relative = path.relative(process.cwd(), file);
@@ -243,24 +350,11 @@ function cleanText(text: string): string {
   return text.replace(/\u001b\[[0-9;]*m/g, "").trimEnd();
 }
 
-/**
- * The exception at the end of a Python traceback (e.g. "nbclient.exceptions.DeadKernelError: Kernel
- * died", or a cell timeout with a preview of the cell); the frames above it are Jupyter's internals.
- */
-function pythonError(stderr: string): string {
-  const lines = stderr.trimEnd().split("\n");
-  let start = -1;
-  lines.forEach((line, i) => {
-    if (/^[A-Za-z_][\w.]*(Error|Exception|Interrupt)\b/.test(line)) start = i;
-  });
-  return start >= 0 ? lines.slice(start).join("\n") : tail(stderr, 30);
-}
-
-/** Stack frames inside tslab and node:vm say nothing about the notebook; drop them. */
+/** Stack frames inside tslab, commander and node:vm say nothing about the notebook; drop them. */
 function withoutKernelFrames(text: string): string {
   return text
     .split("\n")
-    .filter((line) => !/^\s+at .*(node_modules[\\/]tslab[\\/]|\(node:vm:|sigintHandlersWrap)/.test(line))
+    .filter((line) => !/^\s+at .*(node_modules[\\/](tslab|commander)[\\/]|\(node:vm:|sigintHandlersWrap)/.test(line))
     .join("\n");
 }
 
@@ -274,10 +368,6 @@ function ranges(numbers: number[]): string {
     i = j;
   }
   return parts.join(", ");
-}
-
-function tail(text: string, lines: number): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
 
 function limitLines(text: string, max: number): string {
@@ -294,79 +384,17 @@ function indent(text: string, prefix: string): string {
 
 async function main(argv: string[]): Promise<number> {
   const quick = argv.includes("--quick");
-  if (quick && argv.includes("--full")) throw new Error("Give either --quick or --full, not both.");
-  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--quick" && a !== "--full");
-  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(" ")}. Usage: run-notebooks [--quick|--full] [notebook.ipynb ...]`);
+  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--quick");
+  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(" ")}. Usage: run-notebooks [--quick] [notebook.ipynb ...]`);
   const given = argv.filter((a) => !a.startsWith("--"));
   const notebooks = given.length > 0 ? given : listNotebooks();
   if (notebooks.length === 0) {
     console.log(`No notebooks found in ${displayPath(notebooksDir)}.`);
     return 0;
   }
-  if (!process.env.ZTH_DATA_MIRROR) console.log("note: ZTH_DATA_MIRROR is not set: notebooks use data/ or download the data sets.");
-
-  const { python } = prepareJupyter();
-  console.log(`Running ${notebooks.length} notebook(s) in ${quick ? "quick" : "full"} mode with ${python} -m nbconvert\n`);
-  const results: NotebookResult[] = [];
-  const htmlFailed = new Set<NotebookResult>();
-  const htmlPages = new Map<string, NotebookResult>(); // page -> its notebook
-  for (const notebook of notebooks) {
-    const result = await executeNotebook(notebook, { quick });
-    results.push(result);
-    console.log(formatResult(result));
-    if (!quick && fs.existsSync(result.outputPath)) {
-      // HTML even for a failed notebook: the page shows where it went wrong.
-      const started = Date.now();
-      const error = await exportHtml(result.outputPath);
-      if (error) {
-        console.log(indent(error, "  "));
-        htmlFailed.add(result);
-      } else {
-        const page = path.join(buildHtmlDir, path.basename(result.outputPath, ".ipynb") + ".html");
-        htmlPages.set(page, result);
-        console.log(`  html: ${displayPath(page)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      }
-    }
-  }
-
-  if (!quick && htmlPages.size > 0) {
-    const chromium = findChromium();
-    if (!chromium) {
-      console.log("\nSkipping plot pictures and the browser check of build/html: no Chromium (set CHROMIUM or install chromium);"
-        + " the notebooks work, but show no plot where scripts do not run.");
-    } else {
-      const browser = await launchBrowser(chromium);
-      try {
-        // Static pictures of the plots for untrusted notebooks and GitHub; this re-exports the HTML.
-        console.log(`\nEmbedding plot pictures (for viewers without scripts), with ${chromium}`);
-        for (const [page, result] of htmlPages) {
-          const embedded = await embedPlotImages(result.outputPath, page, { browser, exportHtml });
-          console.log(formatEmbedResult(embedded));
-          if (!embedded.ok) htmlFailed.add(result);
-        }
-        const started = Date.now();
-        console.log(`\nChecking ${htmlPages.size} HTML page(s) in ${chromium}`);
-        const report = await checkHtml([...htmlPages.keys()], { browser });
-        console.log(formatHtmlReport(report));
-        console.log(`  browser check: ${((Date.now() - started) / 1000).toFixed(1)} s`);
-        for (const page of report.pages) {
-          const result = htmlPages.get(page.file);
-          if (!page.ok && result) htmlFailed.add(result);
-        }
-      } finally {
-        await browser.close();
-      }
-    }
-  }
-
-  console.log("\nSummary");
-  for (const r of results) {
-    const status = !r.ok ? "FAILED" : htmlFailed.has(r) ? "HTML  " : "ok    ";
-    console.log(`  ${status} ${r.seconds.toFixed(1).padStart(7)} s  ${r.notebook}`);
-  }
-  const total = results.reduce((sum, r) => sum + r.seconds, 0);
-  console.log(`  total  ${total.toFixed(1).padStart(7)} s`);
-  const failed = results.filter((r) => !r.ok || htmlFailed.has(r)).length;
+  const results = await runNotebooks(notebooks, { quick });
+  console.log("\n" + formatSummary(results.map((r) => ({ notebook: path.basename(r.notebook), status: r.ok ? "ok" : "FAILED", seconds: r.seconds, result: r.result }))));
+  const failed = results.filter((r) => !r.ok).length;
   console.log(`\n${results.length - failed} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;
 }

@@ -6,7 +6,7 @@
 //   tsx scripts/strip-notebooks.ts --check [...]             only report; exit 1 if any needs stripping
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { notebooksDir } from "./kernel";
+import { notebooksDir } from "./cli";
 import { type Notebook, formatNotebook, readNotebook } from "./notebook-file";
 
 /** The notebook as it should be committed. */

@@ -154,7 +154,7 @@ test("on the real names the average NLL is pinned: 2.454014 unsmoothed, 2.454577
   tf.dispose([P, S]);
 });
 
-test("sampleWords is deterministic under a seed and uses only letters", () => {
+test("sampleNames is deterministic under a seed and uses only letters", () => {
   const tokenizer = namesTokenizer(names);
   const P = bigramProbabilities(bigramCounts(names, tokenizer), 1);
   const first = sampleFrom(P, tokenizer, new Generator(2147483647), 50);
@@ -168,17 +168,17 @@ test("sampleWords is deterministic under a seed and uses only letters", () => {
   P.dispose();
 });
 
-test("sampleWords: a model whose row 0 puts all mass on '.' makes empty words", () => {
+test("sampleNames: a model whose row 0 puts all mass on '.' makes empty words", () => {
   const P = [[1, 0, 0], [0.5, 0.25, 0.25], [0.5, 0.25, 0.25]];
   assert.deepEqual(sampleFrom(P, tiny, new Generator(3), 5), ["", "", "", "", ""]);
 });
 
-test("sampleWords: a model that never ends a word stops at maxLength", () => {
+test("sampleNames: a model that never ends a word stops at maxLength", () => {
   const P = [[0, 1, 0], [0, 1, 0], [0, 0, 1]]; // '.' -> a, a -> a forever
   assert.deepEqual(sampleFrom(P, tiny, new Generator(3), 2, 7), ["aaaaaaa", "aaaaaaa"]);
 });
 
-test("sampleWords follows the model: a deterministic chain gives its one word", () => {
+test("sampleNames follows the model: a deterministic chain gives its one word", () => {
   const P = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]; // . -> b -> a -> .
   assert.deepEqual(sampleFrom(P, tiny, new Generator(3), 3), ["ba", "ba", "ba"]);
 });

@@ -238,8 +238,19 @@ test("on WASM: unsortedSegmentSum drops out-of-range segment ids, as TensorFlow 
   assert.deepEqual(sums.data, [1, 1000]);
 });
 
-test("on WASM: a broadcast matmul gradient fails the same way as the stock gradient", () => {
-  assert.throws(() => evaluate(gradientsOf((a, b) => tf.matMul(a, b), [[2, 3, 4], [4, 5]], 50)), /gradient of input 'b'/);
+test("on WASM: a broadcast matmul gradient ([2,3,4] @ [4,5], which fails on the stock gradient) sums over the batch", () => {
+  const [, dA, dB, formulaA, formulaB] = evaluate(() => {
+    const [y, ...grads] = gradientsOf((a, b) => tf.matMul(a, b), [[2, 3, 4], [4, 5]], 50)();
+    const A = tf.tensor3d(values([2, 3, 4], 50), [2, 3, 4]);
+    const B = tf.tensor2d(values([4, 5], 51), [4, 5]);
+    const dY = tf.tensor3d(values([2, 3, 5], 150), [2, 3, 5]);
+    // dA = dY B^T slice by slice; dB = sum over the batch of A_i^T dY_i = A^T dY with the batch folded into rows.
+    return [y, ...grads, tf.matMul(dY, B.transpose().expandDims(0).tile([2, 1, 1])), tf.matMul(A.reshape([6, 4]).transpose(), dY.reshape([6, 5]))];
+  });
+  assert.deepEqual(dA.shape, [2, 3, 4]);
+  assert.deepEqual(dB.shape, [4, 5]);
+  assertAllClose(dA.data, formulaA.data, "dA");
+  assertAllClose(dB.data, formulaB.data, "dB");
 });
 
 test("on WASM: backprop through a lookup leaks no tensors", () => {

@@ -341,13 +341,14 @@ test("Stop (a SIGINT the host handles, as in a kernel) ends training after the c
     console.log = (line: string) => void lines.push(line);
     let result;
     try {
-      setTimeout(() => process.emit("SIGINT", "SIGINT"), 300);
-      result = await train(model, randomBatches(data, 8, g), { steps: 10_000_000, learningRate: 0.01, title: "mlp" });
+      // Stop pressed while step 5 runs: the signal arrives as an event, as in a kernel.
+      const onStep = (info: StepInfo) => void (info.step === 5 && setImmediate(() => process.emit("SIGINT", "SIGINT")));
+      result = await train(model, randomBatches(data, 8, g), { steps: 10_000_000, learningRate: 0.01, title: "mlp", onStep });
     } finally {
       console.log = log;
     }
     assert.equal(result.stopped, true);
-    assert.ok(result.stepsDone > 0 && result.stepsDone < 10_000_000);
+    assert.ok(result.stepsDone > 5 && result.stepsDone < 10_000_000, `stopped after ${result.stepsDone} steps`);
     assert.equal(result.losses.length, result.stepsDone);
     assert.equal(hostCalls, 0, "the host's handler does not run while training listens");
     assert.match(lines.at(-1)!, new RegExp(`mlp: stopped at step ${result.stepsDone.toLocaleString("en-US")} of 10,000,000`));

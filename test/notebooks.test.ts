@@ -1,16 +1,21 @@
-// Every notebook runs clean in quick mode through the real tslab kernel, the harness really
-// catches a failing cell, and the committed notebooks are stripped.
+// Every notebook runs clean in quick mode through the real tslab kernel (our own kernel client, no
+// Python), the harness really catches a failing or hanging cell, and the committed notebooks are stripped.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { projectRoot } from "../scripts/kernel";
-import { type Notebook, readNotebook, writeNotebook } from "../scripts/notebook-file";
-import { executeNotebook, findFailures, formatResult, listNotebooks } from "../scripts/run-notebooks";
+import { findChromium, launchBrowser, noChromiumHint } from "../scripts/browser";
+import { buildSite } from "../scripts/build-site";
+import { checkSite, formatSiteCheck } from "../scripts/check-site";
+import { projectRoot } from "../scripts/cli";
+import { type Notebook, type RunInfo, readNotebook, runInfoKey, writeNotebook } from "../scripts/notebook-file";
+import { executeNotebook, findFailures, formatResult, kernelEnvironment, listNotebooks, resultLine } from "../scripts/run-notebooks";
 
 const minutes = 60_000;
-// Apart from build/notebooks, which holds the full run that build/html is made from.
+// Apart from build/notebooks and build/site, which hold the course's full run.
 const testOutputDir = path.join(projectRoot, "build", "test-notebooks");
+const testSiteDir = path.join(projectRoot, "build", "test-site");
+const chromium = findChromium();
 
 for (const notebook of listNotebooks()) {
   const name = path.basename(notebook);
@@ -21,12 +26,38 @@ for (const notebook of listNotebooks()) {
   });
 }
 
-test("the harness reports a throwing cell and the cells it kept from running", { timeout: 3 * minutes }, async () => {
-  // Inside the project, so the kernel finds this project's node_modules as for a real notebook.
+test("the site made from the executed notebooks shows every plot and formula in Chromium, offline", {
+  skip: chromium ? false : `no Chromium, so the site's browser check is skipped: ${noChromiumHint}`,
+  timeout: 10 * minutes,
+}, async () => {
+  const executed = listNotebooks().map((file) => path.join(testOutputDir, path.basename(file))).filter((file) => fs.existsSync(file));
+  assert.ok(executed.length > 0, "no executed notebooks: the notebook tests above did not run");
+  const browser = await launchBrowser(chromium);
+  try {
+    const site = await buildSite(executed, testSiteDir, { browser });
+    assert.deepEqual(site.problems, []);
+    const check = await checkSite(testSiteDir, site.pages, { browser, screenshots: false });
+    assert.ok(check.ok, "\n" + formatSiteCheck(check));
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Runs `body` in a fresh folder inside the project (so the kernel finds this project's node_modules
+ *  as for a real notebook), removed afterwards. */
+async function inTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
   const tmp = path.join(projectRoot, "build", "tmp");
   fs.mkdirSync(tmp, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(tmp, "harness-"));
+  const dir = fs.mkdtempSync(path.join(tmp, prefix));
   try {
+    await body(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("the harness reports a throwing cell and the cells it kept from running", { timeout: 3 * minutes }, () =>
+  inTempDir("harness-", async (dir) => {
     const file = path.join(dir, "throws.ipynb");
     writeNotebook(file, tslabNotebook([
       'console.log("first cell ran")',
@@ -36,7 +67,7 @@ test("the harness reports a throwing cell and the cells it kept from running", {
     const result = await executeNotebook(file, { quick: true, outputDir: path.join(dir, "out") });
 
     assert.equal(result.ok, false);
-    assert.equal(result.nbconvertError, undefined);
+    assert.equal(result.runError, undefined);
     const [thrown, ...rest] = result.failures;
     assert.equal(thrown.cell, 2);
     assert.equal(thrown.codeCell, 2);
@@ -49,12 +80,49 @@ test("the harness reports a throwing cell and the cells it kept from running", {
     assert.match(JSON.stringify(executed.cells[0].outputs), /first cell ran/, "the first cell ran");
     assert.deepEqual(executed.cells[2].outputs, [], "the third cell did not run");
     assert.match(formatResult(result), /cell 2 \(code cell 2\) wrote to stderr: const answer: number = 41;/);
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    assert.equal(executed.cells[0].execution_count, 1);
+    assert.equal((executed.metadata[runInfoKey] as RunInfo).ok, false);
+  }));
+
+test("a hanging cell is interrupted after its time limit and reported with the cells it kept from running", { timeout: 3 * minutes }, () =>
+  inTempDir("timeout-", async (dir) => {
+    const file = path.join(dir, "hangs.ipynb");
+    writeNotebook(file, tslabNotebook([
+      'console.log("Result: 1.2345")',
+      "await new Promise((resolve) => setTimeout(resolve, 600_000));",
+      'console.log("never")',
+    ]));
+    const started = Date.now();
+    const result = await executeNotebook(file, { quick: true, outputDir: path.join(dir, "out"), cellTimeoutSeconds: 2 });
+    assert.ok(Date.now() - started < 60_000, "the run ended soon after the time limit");
+    assert.equal(result.ok, false);
+    assert.equal(result.result, "1.2345");
+    const timeout = result.failures.find((f) => f.kind === "timeout");
+    assert.ok(timeout, formatResult(result));
+    assert.equal(timeout.cell, 2);
+    assert.match(timeout.text, /did not finish within the limit of 2 s for one cell/);
+    assert.deepEqual(result.failures.filter((f) => f.kind === "skipped").map((f) => f.cell), [3]);
+    assert.match(formatResult(result), /cell 2 \(code cell 2\) timed out: await new Promise/);
+  }));
+
+test("a relative ZTH_DATA_MIRROR is resolved against the folder the command ran in, a URL is kept", () => {
+  const env = kernelEnvironment(true, { ZTH_DATA_MIRROR: "../shared/data", ZTH_QUICK: undefined }, "/home/learner/course");
+  assert.equal(env.ZTH_DATA_MIRROR, "/home/learner/shared/data");
+  assert.equal(env.ZTH_QUICK, "1");
+  const url = kernelEnvironment(false, { ZTH_DATA_MIRROR: "http://mirror.local/data", ZTH_QUICK: "1" }, "/x");
+  assert.equal(url.ZTH_DATA_MIRROR, "http://mirror.local/data");
+  assert.equal(url.ZTH_QUICK, undefined, "a full run drops a stray ZTH_QUICK");
 });
 
-test("any stderr output counts as a failure, while later cells with output ran", () => {
+test("the key result is the last printed line that starts with Result:", () => {
+  const notebook = tslabNotebook(["a", "b"]);
+  notebook.cells[0].outputs = [{ output_type: "stream", name: "stdout", text: ["Result: first\n", "other\n"] }];
+  notebook.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "loss 2.1\nResult: dev loss 2.1497\n" }];
+  assert.equal(resultLine(notebook), "dev loss 2.1497");
+  assert.equal(resultLine(tslabNotebook(["c"])), undefined);
+});
+
+test("any stderr output counts as a failure", () => {
   const notebook = tslabNotebook(["console.error('a warning')", "console.log('still running')", "const quiet = 1;"]);
   notebook.cells[0].outputs = [{ output_type: "stream", name: "stderr", text: ["a warning\n"] }];
   notebook.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: ["still running\n"] }];

@@ -7,39 +7,13 @@ import { initEngine } from "../lib/engine/engine";
 import { crossEntropy } from "../lib/losses";
 import { MLPLanguageModel } from "../lib/mlp";
 import { Generator } from "../lib/random";
+import { assertClose, both, on, randomTensor } from "./backend-comparison";
 
 before(async () => {
   await initEngine("wasm"); // registers the fixes
 });
 
-/** Runs `f` on a backend and returns what it read back (tensors made inside are freed). */
-async function on<T extends tf.TensorContainer>(backend: "cpu" | "wasm", f: () => T): Promise<T> {
-  assert.ok(await tf.setBackend(backend));
-  try {
-    return tf.tidy(f);
-  } finally {
-    await tf.setBackend("wasm");
-  }
-}
-
-/** Runs `f` on both backends. */
-async function both<T extends tf.TensorContainer>(f: () => T): Promise<{ cpu: T; wasm: T }> {
-  return { cpu: await on("cpu", f), wasm: await on("wasm", f) };
-}
-
-function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
-  assert.equal(actual.length, expected.length, `${what}: lengths`);
-  for (let i = 0; i < expected.length; i++) {
-    const [a, e] = [actual[i], expected[i]];
-    const ok = Object.is(a, e) || Math.abs(a - e) <= tolerance * Math.max(1, Math.abs(e));
-    assert.ok(ok, `${what}[${i}]: wasm ${a}, cpu ${e} (tolerance ${tolerance})`);
-  }
-}
-
-const random = (shape: number[], seed: number, scale = 1) => {
-  const g = new Generator(seed);
-  return tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => g.normal() * scale), shape);
-};
+const random = randomTensor;
 
 test("the fixes are registered on WASM only", () => {
   assert.equal(tf.getBackend(), "wasm");
@@ -191,4 +165,37 @@ test("the JS kernels stay right when an allocation grows the WebAssembly memory 
     assert.ok(dTable.every((v, k) => v === uses[Math.floor(k / 100)]), "each row's gradient counts its lookups");
     return [];
   });
+});
+
+test("Sum over leading axes (bias gradients) and every other reduction match the CPU backend", async () => {
+  const cases: { shape: number[]; axis: number | number[]; keepDims: boolean }[] = [
+    { shape: [6, 5], axis: 0, keepDims: false },
+    { shape: [2, 3, 4], axis: [1, 0], keepDims: false },
+    { shape: [2, 3, 4], axis: [0, 1], keepDims: true },
+    { shape: [2, 3, 4], axis: 0, keepDims: false },
+    { shape: [2, 3, 4], axis: 1, keepDims: false }, // not leading: the stock kernel
+    { shape: [2, 3, 4], axis: -1, keepDims: true },
+    { shape: [2, 3, 4], axis: [0, 1, 2], keepDims: false }, // everything: the stock kernel
+    { shape: [0, 3], axis: 0, keepDims: false }, // no rows: zeros
+  ];
+  for (const { shape, axis, keepDims } of cases) {
+    const { cpu, wasm } = await both(() => {
+      const x = random(shape, 21);
+      const y = tf.sum(x, axis, keepDims);
+      return [y.shape, Array.from(y.dataSync()), Array.from(tf.grad((t: tf.Tensor) => tf.sum(t, axis).square().sum())(x).dataSync())];
+    });
+    const what = `sum(${shape}, axis ${axis}, keepDims ${keepDims})`;
+    assert.deepEqual(wasm[0], cpu[0], `${what}: shape`);
+    assertClose(wasm[1] as number[], cpu[1] as number[], 1e-5, what);
+    assertClose(wasm[2] as number[], cpu[2] as number[], 1e-5, `${what}: gradient`);
+  }
+});
+
+test("ReLU's one-pass gradient matches the CPU backend (zeros, negatives, NaN)", async () => {
+  const { cpu, wasm } = await both(() => {
+    const x = tf.concat([random([40], 22), tf.tensor1d([0, -0, NaN, 1e-30, -1e-30])]);
+    const weights = random([45], 23);
+    return Array.from(tf.grad((t: tf.Tensor) => tf.relu(t).mul(weights).sum())(x).dataSync());
+  });
+  assertClose(wasm, cpu, 0, "d relu");
 });

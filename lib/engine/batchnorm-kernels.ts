@@ -12,20 +12,10 @@
 // recomputes the batch mean and variance from x (one cheap pass) instead of saving them.
 // test/layers.test.ts compares both kernels with the ops version on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
+import type { KernelArgs, WasmBackend } from "./wasm-backend";
 
 const BATCH_NORM_TRAIN = "BatchNormTrain";
 const BATCH_NORM_TRAIN_GRAD = "BatchNormTrainGrad";
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
 
 let fusedEnabled = true;
 

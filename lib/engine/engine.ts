@@ -2,9 +2,11 @@
 //
 // Fastest first: tfjs-node (native TensorFlow, an optional dependency whose install needs the
 // internet), then WebAssembly with SIMD, then the plain JavaScript CPU backend. ZTH_ENGINE=node|wasm|cpu
-// forces one. Every notebook calls `initEngine()` in its first cell and prints what it got.
+// forces one. WASM runs its threaded build on one thread per core where it starts (ZTH_THREADS=n sets
+// the count, 1 the single-threaded build). Every notebook calls `initEngine()` in its first cell and prints what it got.
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm-fixes";
+import { startThreadedWasm } from "./wasm-threads";
 
 export type EngineName = "node" | "wasm" | "cpu";
 
@@ -14,6 +16,8 @@ export interface EngineInfo {
   backend: string;
   simd?: boolean;
   threads?: number;
+  /** Why the threaded WASM build did not start, when it was wanted and the single-threaded one runs. */
+  threadsFailure?: string;
   versions: { tfjs: string; node: string; backend?: string };
 }
 
@@ -25,6 +29,7 @@ export async function initEngine(forced: string | undefined = process.env.ZTH_EN
   if (forced && !ENGINE_NAMES.includes(forced as EngineName)) {
     throw new Error(`ZTH_ENGINE=${forced} is not an engine: use one of ${ENGINE_NAMES.join(", ")} (or unset it).`);
   }
+  const threads = threadsWanted(); // checked first: a bad ZTH_THREADS is an error, not a silent fallback
   if (current && (!forced || current.engine === forced)) return current;
   // Production mode silences TensorFlow.js's console banners (its "install tfjs-node" hint would show
   // up in every notebook as a red stderr block that reads like an error).
@@ -33,7 +38,7 @@ export async function initEngine(forced: string | undefined = process.env.ZTH_EN
   const failures: string[] = [];
   for (const engine of candidates) {
     try {
-      current = await start(engine);
+      current = await start(engine, threads);
       return current;
     } catch (error) {
       failures.push(`${engine}: ${(error as Error).message.split("\n")[0]}`);
@@ -58,7 +63,7 @@ export function describeEngine(info: EngineInfo = engineInfo()): string {
   return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
 }
 
-async function start(engine: EngineName): Promise<EngineInfo> {
+async function start(engine: EngineName, threads: number): Promise<EngineInfo> {
   const versions = { tfjs: tf.version.tfjs, node: process.version };
   if (engine === "node") {
     // Loading tfjs-node registers the "tensorflow" backend; it throws when its native library is missing.
@@ -67,14 +72,23 @@ async function start(engine: EngineName): Promise<EngineInfo> {
     return { engine, backend: "tensorflow", versions: { ...versions, backend: tfnode.version["tfjs-node"] } };
   }
   if (engine === "wasm") {
-    let wasm: typeof import("@tensorflow/tfjs-backend-wasm") | undefined;
+    const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
+    registerWasmFixes();
+    const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
+    let threadsFailure: string | undefined;
     await withoutNewProcessHandlers(async () => {
-      wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
-      registerWasmFixes();
+      // The threaded build needs SIMD too (tfjs ships threaded + SIMD only); the single-threaded build is the fallback.
+      if (simd && threads > 1) {
+        try {
+          await startThreadedWasm(wasm, threads);
+          return;
+        } catch (error) {
+          threadsFailure = (error as Error).message.split("\n")[0];
+        }
+      }
       await setBackend("wasm");
     });
-    const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
-    return { engine, backend: "wasm", simd, threads: wasm!.getThreadsCount(), versions };
+    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), threadsFailure, versions };
   }
   await setBackend("cpu");
   return { engine, backend: "cpu", versions };
@@ -95,6 +109,17 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
   for (const listener of process.listeners("unhandledRejection")) {
     if (!unhandled.has(listener)) process.removeListener("unhandledRejection", listener);
   }
+}
+
+/**
+ * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one per core. Threads pay
+ * only in large matmuls; more threads than cores would just take turns.
+ */
+function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): number {
+  if (value === undefined || value === "") return Math.max(1, require("node:os").cpus().length as number);
+  const threads = Number(value);
+  if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1 (or unset it).`);
+  return threads;
 }
 
 async function setBackend(name: string): Promise<void> {

@@ -15,14 +15,22 @@
 // 5. `Tanh` ran the C library's scalar tanh (~15 ns per number, ~100 us for a [32, 200] batch).
 // 6. Softmax cross-entropy as one kernel forward and one backward, in place of ~20 small kernels
 //    (see `crossEntropy` in losses.ts, which uses them when the backend has them).
+// 7. Batched and transposed matmuls (attention's) on XNNPACK: batched-matmul.ts.
+// 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
+// 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
+// 10. BatchNorm's training forward and backward as one kernel each (lecture 04): batchnorm-kernels.ts.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormKernels } from "./batchnorm-kernels";
+import { registerBatchedMatMul } from "./batched-matmul";
+import { registerSumLeadingAxes } from "./sum-leading-axes";
+import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
 export const SOFTMAX_CROSS_ENTROPY = "SoftmaxCrossEntropy";
 const SOFTMAX_CROSS_ENTROPY_GRAD = "SoftmaxCrossEntropyGrad";
 const TANH_GRAD = "TanhGrad";
+const RELU_GRAD = "ReluGradOnePass";
 
 let registered = false;
 
@@ -31,12 +39,16 @@ export function registerWasmFixes(): void {
   registered = true;
   tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
   tf.registerGradient({ kernelName: "BatchMatMul", inputsToSave: ["a", "b"], gradFunc: batchMatMulGradient });
+  registerBatchedMatMul();
+  registerSumLeadingAxes();
   replaceKernel("Identity", () => identity);
   replaceKernel("GatherV2", gather);
   replaceGradient("GatherV2", gatherGradient);
   replaceKernel("Tanh", () => tanh);
   tf.registerKernel({ kernelName: TANH_GRAD, backendName: "wasm", kernelFunc: tanhGrad });
   replaceGradient("Tanh", () => tanhGradient);
+  tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGrad });
+  replaceGradient("Relu", () => reluGradient);
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY, backendName: "wasm", kernelFunc: softmaxCrossEntropy });
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
   tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
@@ -44,35 +56,9 @@ export function registerWasmFixes(): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Plumbing: the WASM backend's memory, and swapping a stock kernel or gradient for ours.
+// Plumbing: swapping a stock gradient for ours (kernels: wasm-backend.ts).
 
-// A kernel reads and writes tensors through typed-array views of the WebAssembly memory. An allocation
-// (makeOutput) can grow that memory, which detaches every view taken before it: so each kernel below
-// allocates its output first and only then takes its views.
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-  incRef(dataId: object): void;
-  disposeData(dataId: object): boolean;
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: unknown;
-  attrs?: tf.NamedAttrMap;
-}
-type Kernel = (args: KernelArgs) => tf.TensorInfo;
 type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Record<string, () => tf.Tensor>;
-
-/** Our kernel in place of the WASM backend's; `make` gets the stock one, for the cases it keeps. */
-function replaceKernel(kernelName: string, make: (stock: Kernel) => Kernel): void {
-  const stock = tf.getKernel(kernelName, "wasm");
-  if (!stock) throw new Error(`wasm-fixes: the WASM backend has no ${kernelName} kernel to replace.`);
-  tf.unregisterKernel(kernelName, "wasm");
-  const kernelFunc = make(stock.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc;
-  // The stock setup (binding its WebAssembly function) still runs, for the calls handed back to it.
-  tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc, setupFunc: stock.setupFunc });
-}
 
 /** Our gradient on the WASM backend, every other backend keeps the stock one; `make` gets the stock one too. */
 function replaceGradient(kernelName: string, make: (stock: GradFunc) => GradFunc): void {
@@ -133,14 +119,28 @@ function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], at
   const grad = dy as tf.Tensor;
   const [a, b] = saved;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  const [gradA, gradB] = batchMatMulGradients(grad, a, b, transposeA, transposeB);
+  // A batch broadcast against one matrix (or a batch of 1) gets the sum over the batch, which the
+  // stock gradient leaves out (it fails on the shape check).
+  return { a: () => sumToShape(gradA(), a.shape), b: () => sumToShape(gradB(), b.shape) };
+}
+
+function batchMatMulGradients(grad: tf.Tensor, a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean) {
   if (!transposeA && !transposeB) {
-    return { a: () => matMul(grad, b, false, true), b: () => matMul(a, grad, true, false) };
+    return [() => matMul(grad, b, false, true), () => matMul(a, grad, true, false)];
   } else if (!transposeA && transposeB) {
-    return { a: () => matMul(grad, b, false, false), b: () => matMul(grad, a, true, false) };
+    return [() => matMul(grad, b, false, false), () => matMul(grad, a, true, false)];
   } else if (transposeA && !transposeB) {
-    return { a: () => matMul(b, grad, false, true), b: () => matMul(a, grad, false, false) };
+    return [() => matMul(b, grad, false, true), () => matMul(a, grad, false, false)];
   }
-  return { a: () => matMul(b, grad, true, true), b: () => matMul(grad, a, true, true) };
+  return [() => matMul(b, grad, true, true), () => matMul(grad, a, true, true)];
+}
+
+/** x summed over the batch axes that `shape` broadcast (missing leading axes, axes of size 1). */
+function sumToShape(x: tf.Tensor, shape: number[]): tf.Tensor {
+  if (tf.util.arraysEqual(x.shape, shape)) return x;
+  const axes = tf.backend_util.getReductionAxes(shape, x.shape);
+  return (axes.length ? x.sum(axes) : x).reshape(shape);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -311,4 +311,23 @@ function checkedTarget(target: number, classes: number, cleanUp: () => void): nu
   if (target >= 0 && target < classes) return target;
   cleanUp();
   throw new Error(`crossEntropy: target ${target} is not a class index in [0, ${classes - 1}].`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 9. ReLU's gradient.
+
+/** dx = dy * step(x): dy where x > 0, else 0 (NaN where x is NaN, as the stock step). */
+function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const output = wasm.makeOutput(inputs.x!.shape, "float32");
+  const x = wasm.typedArrayFromHeap(inputs.x!);
+  const dy = wasm.typedArrayFromHeap(inputs.dy!);
+  const dx = wasm.typedArrayFromHeap(output);
+  for (let i = 0; i < dx.length; i++) dx[i] = dy[i] * (x[i] > 0 ? 1 : x[i] === x[i] ? 0 : NaN);
+  return output;
+}
+
+function reluGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
+  const [x] = saved;
+  return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy }) as tf.Tensor };
 }

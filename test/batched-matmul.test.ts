@@ -1,0 +1,73 @@
+// Batched and transposed matmuls on XNNPACK (lib/engine/batched-matmul.ts) against the stock CPU
+// backend: attention's shapes, every transpose flag, broadcast batches; values and gradients.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine } from "../lib/engine/engine";
+import { assertClose, on, randomTensor } from "./backend-comparison";
+
+before(async () => {
+  await initEngine("wasm"); // registers the kernel
+});
+
+const random = randomTensor;
+
+/** [value, dA, dB] of matMul(a, b, transposeA, transposeB), with random weights on the output. */
+function matMulAndGradients(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean) {
+  return () => {
+    const a = random(aShape, 1);
+    const b = random(bShape, 2);
+    const y = tf.matMul(a, b, transposeA, transposeB);
+    const w = random(y.shape, 3);
+    const grads = tf.grads((x: tf.Tensor, z: tf.Tensor) => tf.matMul(x, z, transposeA, transposeB).mul(w).sum())([a, b]);
+    return [y, ...grads].map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
+  };
+}
+
+// Logical shapes: A [..., M, K] @ B [..., K, N]; a transposed operand has its last two axes swapped.
+const [M, K, N] = [20, 16, 24];
+const cases: { name: string; a: number[]; b: number[] }[] = [
+  { name: "attention, rank 4 batches", a: [2, 3, M, K], b: [2, 3, K, N] },
+  { name: "rank 3 batches", a: [5, M, K], b: [5, K, N] },
+  { name: "a batch against one matrix (folded into one product)", a: [2, 3, M, K], b: [K, N] },
+  { name: "one matrix against a batch", a: [M, K], b: [4, K, N] },
+  { name: "a batch of 1 broadcast against a batch", a: [1, M, K], b: [3, K, N] },
+  { name: "2-D", a: [M, K], b: [K, N] },
+  { name: "tiny (the stock kernel)", a: [2, 3, 4], b: [2, 4, 5] },
+];
+
+for (const c of cases) {
+  for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]]) {
+    const swap = (shape: number[], yes: boolean) => (yes ? [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!] : shape);
+    const aShape = swap(c.a, transposeA);
+    const bShape = swap(c.b, transposeB);
+    test(`${c.name}: matMul(${aShape}, ${bShape}, ${transposeA}, ${transposeB}) and its gradients equal the CPU backend's`, async () => {
+      const run = matMulAndGradients(aShape, bShape, transposeA, transposeB);
+      const cpu = await on("cpu", run);
+      const wasm = await on("wasm", run);
+      for (const [i, what] of ["value", "dA", "dB"].entries()) {
+        assert.deepEqual(wasm[i].shape, cpu[i].shape, `${what} shape`);
+        assertClose(wasm[i].data, cpu[i].data, 1e-5, what);
+      }
+    });
+  }
+}
+
+test("the batched kernel leaks no memory and leaves no tensor behind", async () => {
+  await on("wasm", () => {
+    const a = random([2, 3, M, K], 4);
+    const b = random([2, 3, K, N], 5);
+    tf.matMul(a, b).dispose(); // warm up
+    const before = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes };
+    for (let i = 0; i < 5; i++) tf.matMul(a, b).dispose();
+    assert.deepEqual({ tensors: tf.memory().numTensors, bytes: tf.memory().numBytes }, before);
+    return [];
+  });
+});
+
+test("mismatched inner sizes are still the stock kernel's clear error", async () => {
+  await on("wasm", () => {
+    assert.throws(() => tf.matMul(tf.zeros([2, M, K]), tf.zeros([2, K + 1, N])), /inner shapes \(16\) and \(17\)/);
+    return [];
+  });
+});
