@@ -34,6 +34,10 @@ export * from "./train";
 export * from "./evaluate";
 export * from "./generate";
 
+// 04 activations, initialisation and BatchNorm: PyTorch-like layers, a deeper net, diagnostics
+export * from "./layers";
+export * from "./diagnostics";
+
 // 05 GPT: text as one stream of tokens, GPT-2's tokenizer beside ours, AdamW's schedule, the
 // Transformer, and checkpoints that let a notebook skip a long training
 export * from "./text-batches";

@@ -1,8 +1,10 @@
 // Training-step speed of each lecture on the default engine: 00 micrograd's moons MLP, 02 the bigram
-// net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32) and
-// 05 the GPT at the nanoGPT CPU recipe's shapes, with where a step's time goes.
+// net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32),
+// 04 the deep BatchNorm MLP (five 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its
+// fused BatchNorm kernels on and off side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
+// with where a step's time goes.
 //
-//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only gpt]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 04|gpt]
 //   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
 //
 // ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
@@ -19,6 +21,8 @@ import { randomBatches, train, trainStep } from "../lib/train";
 import { SGD, type Optimizer } from "../lib/optim";
 import type { LanguageModel } from "../lib/model";
 import { bigramNetLoss } from "../lib/bigram-net";
+import { deepMLP } from "../lib/layers";
+import { setFusedBatchNorm } from "../lib/engine/batchnorm-kernels";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
 import { useStockBatchMatMul } from "../lib/engine/batched-matmul";
 import { NANOGPT_CPU_RECIPE, gptTrainer } from "./bench-gpt";
@@ -186,6 +190,52 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
   model.dispose();
 }
 
+/**
+ * Lecture 04's deep BatchNorm MLP: steps/s of `train` with the fused BatchNorm kernels and without
+ * (the ops formula), in alternating rounds so both see the same machine load; and kernels per step.
+ * Also steps per CPU second (process.cpuUsage): on a shared, saturated machine the wall clock mostly
+ * measures the other processes, while CPU time still compares the two versions fairly.
+ */
+async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
+  const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 100 };
+  const versions = [{ name: "fused BatchNorm kernels", fused: true }, { name: "BatchNorm as ops", fused: false }];
+  const results = versions.map(() => ({ wall: [] as number[], cpu: [] as number[], kernels: 0 }));
+  const models = versions.map(() => deepMLP(config, new Generator(2147483647)));
+  const generator = new Generator(1);
+  const run = (i: number, n: number) => {
+    setFusedBatchNorm(versions[i].fused);
+    return train(models[i], randomBatches(data, BATCH, generator), { steps: n, learningRate: 0.1, progress: false });
+  };
+  for (const [i] of versions.entries()) {
+    await run(i, 200); // warm-up
+    const { X, Y } = sampleBatch(data, BATCH, generator);
+    results[i].kernels = (await tf.profile(() => void trainStep(models[i], X, Y, 0.1))).kernels.length;
+    tf.dispose([X, Y]);
+  }
+  const tensors = tf.memory().numTensors;
+  const roundSteps = Math.max(1, Math.round(steps / 5));
+  for (let round = 0; round < 5; round++) {
+    for (const [i] of versions.entries()) {
+      const cpuStart = process.cpuUsage();
+      const { stepsPerSecond } = await run(i, roundSteps);
+      const cpu = process.cpuUsage(cpuStart);
+      results[i].wall.push(stepsPerSecond);
+      results[i].cpu.push(roundSteps / ((cpu.user + cpu.system) / 1e6));
+    }
+  }
+  setFusedBatchNorm(true);
+  if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  for (const [i, { name }] of versions.entries()) {
+    const r = results[i];
+    console.log(
+      `  ${name}: ${r.kernels} kernels per step; train(): ${median(r.wall).toFixed(0)} steps/s median ` +
+        `(best ${Math.max(...r.wall).toFixed(0)}), ${median(r.cpu).toFixed(0)} steps per CPU second`,
+    );
+  }
+  for (const model of models) model.dispose();
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Lecture 05: the GPT.
 
@@ -286,6 +336,7 @@ async function main(): Promise<void> {
   console.log(describeEngine(info));
   const words = await loadNames();
   const tokenizer = namesTokenizer(words);
+  if (option("only") === "04") return lecture04(words, tokenizer, steps);
   console.log(`Lecture 00 micrograd, MLP(2, [16, 16, 1]) on 100 moons points: ${microgradSpeed().toFixed(0)} steps/s`);
   console.log(`Lecture 02 bigram net, full batch of 228,146 pairs: ${bigramNetSpeed(words, tokenizer).toFixed(2)} steps/s`);
   const data = buildDataset(splitWords(words, new Generator(42)).train, tokenizer, LECTURE_03.blockSize);
@@ -298,7 +349,14 @@ async function main(): Promise<void> {
   console.log("The update, side by side (steps/s of one batch's step, median of 7 interleaved rounds):");
   for (const [name, perSecond] of Object.entries(updateSpeeds(LECTURE_03, data, 1000))) console.log(`  ${name}: ${perSecond.toFixed(0)}`);
   if (!process.argv.includes("--no-profile")) await mlpProfiles(data);
+  await lecture04(words, tokenizer, steps);
   await gptSection(describeEngine(info));
+}
+
+async function lecture04(words: string[], tokenizer: ReturnType<typeof namesTokenizer>, steps: number): Promise<void> {
+  const data = buildDataset(splitWords(words, new Generator(42)).train, tokenizer, 3);
+  console.log(`Lecture 04 deep BatchNorm MLP (5 x Linear(100, no bias) -> BatchNorm1d -> Tanh), batch ${BATCH}, load average ${os.loadavg()[0].toFixed(2)}:`);
+  await deepBatchNormSpeed(data, Math.min(steps, 5_000));
 }
 
 main().catch((error) => {

@@ -111,6 +111,8 @@ export interface Series {
   y: ArrayLike<number>;
   x?: ArrayLike<number>;
   name?: string;
+  /** A dashed or dotted line ("dash", "dot"), e.g. a guide line. */
+  dash?: string;
 }
 
 /** Lines, e.g. a loss curve: `linePlot(losses)` or `linePlot([{ y: train, name: "train" }, ...])`. */
@@ -127,6 +129,7 @@ export function linePlot(series: ArrayLike<number> | Series | Series[], options:
       y: Array.from(s.y),
       ...(s.x ? { x: Array.from(s.x) } : {}),
       ...(s.name ? { name: s.name } : {}),
+      ...(s.dash ? { line: { dash: s.dash, color: "black" } } : {}),
     })),
     layout,
   };
@@ -211,6 +214,14 @@ export function heatmap(matrix: number[][], options: HeatmapOptions = {}): Figur
 /** A matrix as a grey-scale image (e.g. one-hot rows, or |tanh| > 0.99 as white), row 0 at the top. */
 export function matrixImage(matrix: number[][], options: HeatmapOptions = {}): Figure {
   return heatmap(matrix, { colorscale: "Greys", showScale: true, ...options });
+}
+
+/** A true/false matrix in black and white, true white (as the lecture's imshow(h.abs() > 0.99, cmap="gray")). */
+export function booleanImage(matrix: boolean[][] | number[][], options: PlotOptions = {}): Figure {
+  const z = matrix.map((row) => (row as (boolean | number)[]).map((v) => (v ? 1 : 0)));
+  const figure = heatmap(z, { colorscale: [[0, "black"], [1, "white"]], showScale: false, ...options });
+  Object.assign(figure.data[0], { zmin: 0, zmax: 1 }); // all false stays black
+  return figure;
 }
 
 /** A histogram of values, e.g. the hidden activations. */

@@ -18,8 +18,10 @@
 // 7. Batched and transposed matmuls (attention's) on XNNPACK: batched-matmul.ts.
 // 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
 // 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
+// 10. BatchNorm's training forward and backward as one kernel each (lecture 04): batchnorm-kernels.ts.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
+import { registerBatchNormKernels } from "./batchnorm-kernels";
 import { registerBatchedMatMul } from "./batched-matmul";
 import { registerSumLeadingAxes } from "./sum-leading-axes";
 import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
@@ -50,6 +52,7 @@ export function registerWasmFixes(): void {
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY, backendName: "wasm", kernelFunc: softmaxCrossEntropy });
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
   tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
+  registerBatchNormKernels(); // lecture 04's BatchNorm as one kernel each way: batchnorm-kernels.ts
 }
 
 // ---------------------------------------------------------------------------------------------------

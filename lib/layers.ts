@@ -1,0 +1,305 @@
+// Lecture 04's layers, shaped like PyTorch's torch.nn: Linear, BatchNorm1d, Tanh, Embedding, Flatten
+// and Sequential, each with `parameters()` and each keeping its last output (`out`) so that the
+// diagnostics can look inside the network; and a model that stacks them (SequentialLanguageModel),
+// with the lecture's deep net built from it (deepMLP).
+import * as tf from "@tensorflow/tfjs";
+import { fusedBatchNormTraining } from "./engine/batchnorm-kernels";
+import { crossEntropy } from "./losses";
+import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
+import { Generator } from "./random";
+
+/**
+ * An identity op (forward: y = x) whose backward pass hands the incoming gradient dL/dy to `record`
+ * before passing it on unchanged. TensorFlow.js has no `retain_grad()`: tapping a tensor this way
+ * gives the gradient of the loss with respect to it from the step's one backward pass.
+ * `record` gets a tensor that lives only during the backward pass: clone and tf.keep it to hold it.
+ */
+export function gradientTap(x: tf.Tensor, record: (dy: tf.Tensor) => void): tf.Tensor {
+  const identity = (input: tf.Tensor) => ({
+    value: input.clone(), // shares memory with the input on WASM (no copy)
+    gradFunc: (dy: tf.Tensor) => {
+      record(dy);
+      return dy;
+    },
+  });
+  const tap = tf.customGrad(identity as unknown as Parameters<typeof tf.customGrad>[0]);
+  return tap(x);
+}
+
+/** What every layer has (PyTorch's nn.Module; micrograd.ts has the scalar Layer of lecture 00): a forward pass, its parameters, and its last output for the diagnostics. */
+export abstract class TensorLayer {
+  /** The output of the last forward call, as the lecture's `layer.out` (freed by the next call). */
+  out?: tf.Tensor;
+  /**
+   * PyTorch's `layer.out.retain_grad()`: when true, each backward pass through this layer stores the
+   * gradient of the loss with respect to its output in `outGrad` (through a gradientTap).
+   */
+  retainGrad = false;
+  /** d loss / d out from the last backward pass, when `retainGrad` is on (freed by the next one). */
+  outGrad?: tf.Tensor;
+
+  /** The layer's computation; `forward` wraps it with the bookkeeping for the diagnostics. */
+  protected abstract compute(x: tf.Tensor, training: boolean): tf.Tensor;
+
+  /** training: BatchNorm uses (and updates) batch statistics only when true. */
+  forward(x: tf.Tensor, training = false): tf.Tensor {
+    let y = this.compute(x, training);
+    if (this.retainGrad) y = gradientTap(y, (dy) => this.storeOutGrad(dy));
+    this.out?.dispose();
+    this.out = tf.keep(y); // survives the step's tf.tidy, freed by the next forward
+    return y;
+  }
+
+  parameters(): tf.Variable[] {
+    return [];
+  }
+
+  /** Frees the parameters, buffers and kept tensors. */
+  dispose(): void {
+    for (const p of this.parameters()) p.dispose();
+    this.out?.dispose();
+    this.outGrad?.dispose();
+    this.out = this.outGrad = undefined;
+  }
+
+  private storeOutGrad(dy: tf.Tensor): void {
+    this.outGrad?.dispose();
+    this.outGrad = tf.keep(dy.clone());
+  }
+}
+
+export interface LinearOptions {
+  /** Draws the initial weights. */
+  generator: Generator;
+  /** Add a learned bias (default true). Not needed before a BatchNorm, whose own bias replaces it. */
+  bias?: boolean;
+  /** Multiplies the initial weights: 5/3 before a tanh (Kaiming), see `linear` below. Default 1. */
+  gain?: number;
+}
+
+/**
+ * y = x @ W + b, x [B, fanIn] -> y [B, fanOut]. W starts as randn * gain / sqrt(fanIn): each output
+ * then sums fanIn terms of variance gain^2 / fanIn, so a unit-variance input gives an output of
+ * standard deviation `gain` (Kaiming He et al. 2015; the gain makes up for what tanh squashes).
+ */
+export class Linear extends TensorLayer {
+  readonly weight: tf.Variable; // [fanIn, fanOut]
+  readonly bias?: tf.Variable; // [fanOut]
+
+  constructor(readonly fanIn: number, readonly fanOut: number, options: LinearOptions) {
+    super();
+    checkSize("Linear", { fanIn, fanOut });
+    const gain = options.gain ?? 1;
+    if (!Number.isFinite(gain)) throw new Error(`Linear: gain must be a finite number (got ${gain}).`);
+    this.weight = tf.tidy(() => tf.variable(options.generator.randn([fanIn, fanOut]).mul(gain / Math.sqrt(fanIn))));
+    if (options.bias ?? true) this.bias = tf.variable(tf.zeros([fanOut]));
+  }
+
+  protected compute(x: tf.Tensor): tf.Tensor {
+    const y = x.matMul(this.weight); // [B, fanOut]
+    return this.bias ? y.add(this.bias) : y;
+  }
+
+  parameters(): tf.Variable[] {
+    return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+}
+
+export interface BatchNormOptions {
+  /** Added to the variance so that a constant column does not divide by 0 (default 1e-5). */
+  eps?: number;
+  /** Weight of each batch in the running statistics: running = (1 - m) running + m batch (default 0.1). */
+  momentum?: number;
+}
+
+/**
+ * Batch normalisation (Ioffe and Szegedy 2015), x [B, dim] -> [B, dim]: each column is made zero-mean,
+ * unit-variance over the batch, then scaled and shifted by a learned gain (gamma) and bias (beta).
+ * Training uses the batch's statistics and updates running ones; evaluation (one example at a time,
+ * or a whole split) uses the running ones, so a prediction does not depend on the rest of its batch.
+ */
+export class BatchNorm1d extends TensorLayer {
+  readonly eps: number;
+  readonly momentum: number;
+  readonly gamma: tf.Variable; // [dim], starts at 1
+  readonly beta: tf.Variable; // [dim], starts at 0
+  /** Buffers, not parameters: training updates them, gradients do not. */
+  readonly runningMean: tf.Variable; // [dim], starts at 0
+  readonly runningVar: tf.Variable; // [dim], starts at 1
+
+  constructor(readonly dim: number, options: BatchNormOptions = {}) {
+    super();
+    checkSize("BatchNorm1d", { dim });
+    this.eps = options.eps ?? 1e-5;
+    this.momentum = options.momentum ?? 0.1;
+    if (!(this.eps > 0)) throw new Error(`BatchNorm1d: eps must be > 0 (got ${this.eps}).`);
+    if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`BatchNorm1d: momentum must be in [0, 1] (got ${this.momentum}).`);
+    this.gamma = tf.variable(tf.ones([dim]));
+    this.beta = tf.variable(tf.zeros([dim]));
+    this.runningMean = tf.variable(tf.zeros([dim]), false);
+    this.runningVar = tf.variable(tf.ones([dim]), false);
+  }
+
+  protected compute(x: tf.Tensor, training: boolean): tf.Tensor {
+    if (x.rank !== 2 || x.shape[1] !== this.dim) throw new Error(`BatchNorm1d(${this.dim}): expected x of shape [B, ${this.dim}] (got [${x.shape}]).`);
+    if (!training) {
+      const xhat = x.sub(this.runningMean).div(this.runningVar.add(this.eps).sqrt()); // [B, dim]
+      return xhat.mul(this.gamma).add(this.beta); // [B, dim]
+    }
+    const B = x.shape[0];
+    if (B < 2) throw new Error("BatchNorm1d: training needs a batch of at least 2 examples (the variance of one is 0).");
+    // The same formulas as one kernel each way, where the engine has it (lib/engine/batchnorm-kernels.ts).
+    const running = { mean: this.runningMean, variance: this.runningVar };
+    const fused = fusedBatchNormTraining(x, this.gamma, this.beta, running, { eps: this.eps, momentum: this.momentum });
+    if (fused) return fused;
+    const mean = x.mean(0); // [dim]
+    const variance = x.sub(mean).square().mean(0); // [dim], divided by B (the paper's)
+    const xhat = x.sub(mean).div(variance.add(this.eps).sqrt()); // [B, dim]
+    const y = xhat.mul(this.gamma).add(this.beta); // [B, dim]
+    // Running statistics, outside autograd's concern; the variance unbiased (divided by B - 1), as PyTorch.
+    const m = this.momentum;
+    this.runningMean.assign(this.runningMean.mul(1 - m).add(mean.mul(m)));
+    this.runningVar.assign(this.runningVar.mul(1 - m).add(variance.mul((m * B) / (B - 1))));
+    return y;
+  }
+
+  parameters(): tf.Variable[] {
+    return [this.gamma, this.beta];
+  }
+
+  dispose(): void {
+    super.dispose();
+    this.runningMean.dispose();
+    this.runningVar.dispose();
+  }
+}
+
+export class Tanh extends TensorLayer {
+  protected compute(x: tf.Tensor): tf.Tensor {
+    return tf.tanh(x); // same shape as x
+  }
+}
+
+/** A lookup table [numEmbeddings, dim]: idx [B, T] int32 -> [B, T, dim], row idx[b, t] of the table. */
+export class Embedding extends TensorLayer {
+  readonly weight: tf.Variable; // [numEmbeddings, dim]
+
+  constructor(readonly numEmbeddings: number, readonly dim: number, generator: Generator) {
+    super();
+    checkSize("Embedding", { numEmbeddings, dim });
+    this.weight = tf.variable(generator.randn([numEmbeddings, dim]));
+  }
+
+  protected compute(idx: tf.Tensor): tf.Tensor {
+    return tf.gather(this.weight, idx); // [B, T, dim]
+  }
+
+  parameters(): tf.Variable[] {
+    return [this.weight];
+  }
+}
+
+/** [B, T, C] -> [B, T * C]: concatenates each example's vectors (a reshape, no copy). */
+export class Flatten extends TensorLayer {
+  protected compute(x: tf.Tensor): tf.Tensor {
+    return x.reshape([x.shape[0], -1]); // [B, T * C]
+  }
+}
+
+/** Layers applied one after another. */
+export class Sequential extends TensorLayer {
+  constructor(readonly layers: TensorLayer[]) {
+    super();
+  }
+
+  protected compute(x: tf.Tensor, training: boolean): tf.Tensor {
+    return this.layers.reduce((h, layer) => layer.forward(h, training), x);
+  }
+
+  parameters(): tf.Variable[] {
+    return this.layers.flatMap((layer) => layer.parameters());
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+    super.dispose();
+  }
+}
+
+/** A language model made of layers: idx [B, blockSize] -> logits [B, vocabSize] (the last layer's output). */
+export class SequentialLanguageModel implements LanguageModel {
+  constructor(readonly blockSize: number, readonly layers: TensorLayer[]) {
+    checkSize("SequentialLanguageModel", { blockSize });
+  }
+
+  forward(idx: tf.Tensor, targets?: tf.Tensor, options: ForwardOptions = {}): ModelOutput {
+    if (idx.rank !== 2 || idx.shape[1] !== this.blockSize || idx.dtype !== "int32") {
+      throw new Error(`SequentialLanguageModel.forward: idx must be int32 of shape [B, ${this.blockSize}] (got ${idx.dtype} [${idx.shape}]).`);
+    }
+    const training = options.training ?? false;
+    return tf.tidy(() => {
+      const logits = this.layers.reduce((h, layer) => layer.forward(h, training), idx); // [B, vocabSize]
+      return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
+    });
+  }
+
+  parameters(): tf.Variable[] {
+    return this.layers.flatMap((layer) => layer.parameters());
+  }
+
+  numParameters(): number {
+    return countParameters(this);
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+  }
+}
+
+export interface DeepMLPConfig {
+  vocabSize: number;
+  blockSize: number;
+  nEmbd: number;
+  /** Width of every hidden layer (lecture: 100). */
+  nHidden: number;
+  /** How many Linear -> (BatchNorm1d ->) Tanh blocks (lecture: 5). */
+  nLayers?: number;
+  /** Put a BatchNorm1d after every Linear (default true); without it, the Linear layers get biases. */
+  batchNorm?: boolean;
+  /** The Linear layers' weight gain: 5/3 (the default) is Kaiming's for tanh. */
+  gain?: number;
+}
+
+/**
+ * The lecture's deeper net: embedding, flatten, then nLayers x (Linear(no bias) -> BatchNorm1d -> Tanh)
+ * of width nHidden, then Linear -> BatchNorm1d to the logits. The last layer starts 10x smaller (its
+ * BatchNorm gamma, or without BatchNorm its weight), so that the first predictions are nearly uniform.
+ */
+export function deepMLP(config: DeepMLPConfig, generator: Generator): SequentialLanguageModel {
+  const { vocabSize, blockSize, nEmbd, nHidden, nLayers = 5, batchNorm = true, gain = 5 / 3 } = config;
+  checkSize("deepMLP", { vocabSize, blockSize, nEmbd, nHidden, nLayers });
+  const layers: TensorLayer[] = [new Embedding(vocabSize, nEmbd, generator), new Flatten()];
+  let width = blockSize * nEmbd;
+  for (let i = 0; i < nLayers; i++) {
+    layers.push(new Linear(width, nHidden, { generator, bias: !batchNorm, gain }));
+    if (batchNorm) layers.push(new BatchNorm1d(nHidden));
+    layers.push(new Tanh());
+    width = nHidden;
+  }
+  const last = new Linear(width, vocabSize, { generator, bias: !batchNorm, gain });
+  layers.push(last);
+  if (batchNorm) {
+    const norm = new BatchNorm1d(vocabSize);
+    tf.tidy(() => norm.gamma.assign(tf.fill([vocabSize], 0.1)));
+    layers.push(norm);
+  } else {
+    tf.tidy(() => last.weight.assign(last.weight.mul(0.1)));
+  }
+  return new SequentialLanguageModel(blockSize, layers);
+}
+
+function checkSize(owner: string, sizes: Record<string, number>): void {
+  for (const [name, value] of Object.entries(sizes)) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`${owner}: ${name} must be an integer >= 1 (got ${value}).`);
+  }
+}
