@@ -28,7 +28,9 @@ const courseTitle = "Neural Networks: Zero to Hero, in TypeScript";
 
 /** Inline <script>s that carry a whole copy of plotly.js (the notebook's first cell): the page loads the local file instead. */
 export function withoutInlinePlotly(html: string): string {
-  return html.replace(/<script\b[^>]*>([\s\S]*?)<\/script>/gi, (whole, body: string) => (body.length > 100_000 && body.includes("Plotly") ? "" : whole));
+  // Recognised by the bundle's own banner: a figure's script can be as large (a fine contour grid)
+  // and also names Plotly, but must stay.
+  return html.replace(/<script\b[^>]*>([\s\S]*?)<\/script>/gi, (whole, body: string) => (/^\s*\/\*\*?\s*\*?\s*plotly\.js v\d/.test(body) ? "" : whole));
 }
 
 function stripAnsi(text: string): string {
