@@ -27,8 +27,12 @@ export async function launchBrowser(chromiumPath?: string): Promise<Browser> {
   return chromium.launch({ executablePath, args: chromiumFlags });
 }
 
-/** How long a page may take to draw its plots (plotly.js itself is ~5 MB of script). */
-const drawTimeoutMs = 15_000;
+/**
+ * How long a page may take to draw its plots (plotly.js itself is ~5 MB of script; a busy 2-core
+ * machine is slow). The wait ends as soon as every plot is drawn, so a long limit costs nothing on a
+ * good page.
+ */
+const drawTimeoutMs = 60_000;
 
 /** Waits until plotly drew an SVG into every plot container, or gives up after `timeoutMs`. */
 export async function waitForPlots(page: Page, timeoutMs: number = drawTimeoutMs): Promise<void> {

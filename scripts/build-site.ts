@@ -4,9 +4,8 @@
 //
 //   tsx scripts/build-site.ts [--no-pictures] [build/notebooks/x.ipynb ...]
 //
-// - Markdown: markdown-it; math ($...$, $$...$$) rendered to HTML at build time with KaTeX, so no
-//   script is needed to read a formula (KaTeX's CSS and fonts are copied beside the pages).
-// - Code: highlighted as TypeScript by highlight.js at build time.
+// - Markdown, math and code highlighting at build time (markdown.ts), so no script is needed to read
+//   a formula; KaTeX's CSS and fonts are copied beside the pages.
 // - Outputs: text, HTML (tables, our plots), PNG, SVG, errors. The first cell's copy of plotly.js
 //   (lib/display/plot.ts puts 4.8 MB inline into each notebook) is left out; every page with plots
 //   loads one local assets/plotly.min.js instead.
@@ -14,11 +13,8 @@
 //   page is rendered again, so readers without scripts see every plot.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import hljs from "highlight.js/lib/core";
-import typescript from "highlight.js/lib/languages/typescript";
-import katex from "katex";
-import MarkdownIt from "markdown-it";
 import type { Browser } from "./browser";
+import { type RenderEnv, countFormulas, escapeHtml, highlightCode, renderMarkdown, renderTex } from "./markdown";
 import { embedPlotImages, plotIds } from "./embed-plot-images";
 import { type Notebook, type Output, type RunInfo, joinText, readNotebook, runInfoKey } from "./notebook-file";
 import { filesIn, projectRoot, runMain } from "./cli";
@@ -27,122 +23,14 @@ export const siteDir = path.join(projectRoot, "build", "site");
 export const executedNotebooksDir = path.join(projectRoot, "build", "notebooks");
 const courseTitle = "Neural Networks: Zero to Hero, in TypeScript";
 
-hljs.registerLanguage("typescript", typescript);
-
-// ---------------------------------------------------------------------------------------------
-// markdown with math
-
-/** markdown-it's per-render scratch object: what this page's formulas added up to. */
-interface RenderEnv {
-  formulas: number;
-  problems: string[];
-  [key: string | symbol]: unknown;
-}
-
-/** $...$ inline (pandoc's rule: no space inside the dollars, no digit right after, so "$5 and $6" stays text). */
-function mathInline(state: MarkdownIt.StateInline, silent: boolean): boolean {
-  const src: string = state.src;
-  const start: number = state.pos;
-  if (src[start] !== "$") return false;
-  const marker = src[start + 1] === "$" ? "$$" : "$";
-  let end = start + marker.length;
-  while ((end = src.indexOf(marker, end)) !== -1 && src[end - 1] === "\\") end++;
-  if (end === -1 || end === start + marker.length) return false;
-  const tex = src.slice(start + marker.length, end);
-  if (marker === "$" && (/^\s|\s$/.test(tex) || /\d/.test(src[end + 1] ?? ""))) return false;
-  if (!silent) {
-    const token = state.push(marker === "$$" ? "math_display" : "math_inline", "math", 0);
-    token.content = tex;
-  }
-  state.pos = end + marker.length;
-  return true;
-}
-
-/** $$ ... $$ as a block of its own lines. */
-function mathBlock(state: MarkdownIt.StateBlock, startLine: number, endLine: number, silent: boolean): boolean {
-  const lineText = (line: number) => state.src.slice(state.bMarks[line] + state.tShift[line], state.eMarks[line]);
-  if (state.sCount[startLine] - state.blkIndent >= 4) return false;
-  const first = lineText(startLine).trim();
-  if (!first.startsWith("$$")) return false;
-  const rest = first.slice(2);
-  const lines: string[] = [];
-  let last = startLine;
-  if (rest.includes("$$")) {
-    if (!rest.endsWith("$$")) return false; // "$$a$$ and more": inline math in a paragraph
-    lines.push(rest.slice(0, -2));
-  } else {
-    lines.push(rest);
-    for (last = startLine + 1; ; last++) {
-      if (last >= endLine) return false;
-      const text = lineText(last).trim();
-      if (text.endsWith("$$")) {
-        lines.push(text.slice(0, -2));
-        break;
-      }
-      lines.push(text);
-    }
-  }
-  if (silent) return true;
-  const token = state.push("math_block", "math", 0);
-  token.block = true;
-  token.content = lines.join("\n");
-  token.map = [startLine, last + 1];
-  state.line = last + 1;
-  return true;
-}
-
-function renderTex(tex: string, displayMode: boolean, env: RenderEnv): string {
-  env.formulas++;
-  try {
-    return katex.renderToString(tex, { displayMode, throwOnError: true, strict: "ignore", output: "htmlAndMathml" });
-  } catch (error) {
-    env.problems.push(`formula ${JSON.stringify(tex)}: ${(error as Error).message}`);
-    return `<code class="math-error">${escapeHtml(tex)}</code>`;
-  }
-}
-
-function markdownRenderer(): MarkdownIt.MarkdownIt {
-  const md = new MarkdownIt({ html: true, linkify: false });
-  md.inline.ruler.after("escape", "math_inline", mathInline);
-  md.block.ruler.after("blockquote", "math_block", mathBlock, { alt: ["paragraph", "reference", "blockquote", "list"] });
-  md.renderer.rules.math_inline = (tokens, i, _options, env) => renderTex(tokens[i].content, false, env as unknown as RenderEnv);
-  md.renderer.rules.math_display = (tokens, i, _options, env) => renderTex(tokens[i].content, true, env as unknown as RenderEnv);
-  md.renderer.rules.math_block = (tokens, i, _options, env) => `<div class="math-display">${renderTex(tokens[i].content, true, env as unknown as RenderEnv)}</div>\n`;
-  // A link to another notebook of the course leads to its page.
-  const renderLink = md.renderer.rules.link_open ?? ((tokens, i, options, _env, self) => self.renderToken(tokens, i, options));
-  md.renderer.rules.link_open = (tokens, i, options, env, self) => {
-    const href = String(tokens[i].attrGet("href") ?? "");
-    if (href && !/^[a-z]+:/i.test(href)) tokens[i].attrSet("href", href.replace(/^(?:\.\/)?([^/#?]+)\.ipynb(?=$|#)/, "$1.html"));
-    return renderLink(tokens, i, options, env, self);
-  };
-  // Code blocks in markdown: TypeScript unless they say otherwise.
-  md.options.highlight = (code, language) => highlightCode(code, language || "typescript");
-  return md;
-}
-
-const md = markdownRenderer();
-
-export function renderMarkdown(source: string, env: RenderEnv = { formulas: 0, problems: [] }): string {
-  return md.render(source, env);
-}
-
-/** How many formulas a notebook's markdown holds (what its page must show as KaTeX). */
-export function countFormulas(notebook: Notebook): number {
-  const env: RenderEnv = { formulas: 0, problems: [] };
-  for (const cell of notebook.cells) if (cell.cell_type === "markdown") md.render(joinText(cell.source), env);
-  return env.formulas;
-}
-
-function highlightCode(code: string, language: string): string {
-  return hljs.getLanguage(language) ? hljs.highlight(code, { language }).value : escapeHtml(code);
-}
-
 // ---------------------------------------------------------------------------------------------
 // outputs
 
 /** Inline <script>s that carry a whole copy of plotly.js (the notebook's first cell): the page loads the local file instead. */
 export function withoutInlinePlotly(html: string): string {
-  return html.replace(/<script\b[^>]*>([\s\S]*?)<\/script>/gi, (whole, body: string) => (body.length > 100_000 && body.includes("Plotly") ? "" : whole));
+  // Recognised by the bundle's own banner: a figure's script can be as large (a fine contour grid)
+  // and also names Plotly, but must stay.
+  return html.replace(/<script\b[^>]*>([\s\S]*?)<\/script>/gi, (whole, body: string) => (/^\s*\/\*\*?\s*\*?\s*plotly\.js v\d/.test(body) ? "" : whole));
 }
 
 function stripAnsi(text: string): string {
@@ -288,9 +176,6 @@ function formatSeconds(seconds: number): string {
   return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${s % 60} s`;
 }
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 // ---------------------------------------------------------------------------------------------
 // the site

@@ -42,7 +42,7 @@ export interface NotebookResult {
 
 export interface Progress {
   notebook: string;
-  /** 1-based code cell being run, of `cells`. */
+  /** 1-based code cell being run, of `cells`; 0 while the kernel starts. */
   cell: number;
   cells: number;
   seconds: number;
@@ -101,12 +101,17 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
     cell.outputs = [];
     cell.execution_count = null;
   }
+  // The progress is reported when a cell starts, when its live display changes, and every second
+  // in between, so the elapsed time keeps moving through a long cell.
+  let current = { cell: 0, live: undefined as string | undefined }; // 0: the kernel is starting
+  const report = () => options.onProgress?.({ notebook: shown, cell: current.cell, cells: cells.length, seconds: (Date.now() - started) / 1000, live: current.live });
+  const ticker = options.onProgress ? setInterval(report, 1000) : undefined;
   try {
+    report();
     // The kernel runs in the notebook's folder, so any relative path in a cell means what it means in Jupyter.
     kernel = await startKernel({ cwd: path.dirname(input), env: kernelEnvironment(options.quick) });
     for (const [index, { cell, where }] of cells.entries()) {
-      const report = (live?: string) =>
-        options.onProgress?.({ notebook: shown, cell: index + 1, cells: cells.length, seconds: (Date.now() - started) / 1000, live });
+      current = { cell: index + 1, live: undefined };
       report();
       const untilDeadline = deadline - Date.now();
       const byDeadline = untilDeadline < cellLimitMs;
@@ -116,7 +121,10 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
         onOutput: (output, _event, displayId) => {
           // Only a display that updates in place (the training progress), not every table or plot.
           const live = displayId ? liveText(output) : undefined;
-          if (live) report(live);
+          if (live) {
+            current.live = live;
+            report();
+          }
         },
       });
       recordExecution(cell, run);
@@ -132,6 +140,7 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
   } catch (error) {
     runError = error instanceof Error ? error.message : String(error);
   } finally {
+    clearInterval(ticker);
     await kernel?.shutdown();
   }
 
@@ -314,7 +323,8 @@ export class StatusLine {
 
 export function describeProgress(progress: Progress): string {
   const live = progress.live ? ` | ${progress.live}` : "";
-  return `${path.basename(progress.notebook)}  cell ${progress.cell}/${progress.cells}  ${progress.seconds.toFixed(0)} s${live}`;
+  const where = progress.cell === 0 ? "starting the kernel" : `cell ${progress.cell}/${progress.cells}`;
+  return `${path.basename(progress.notebook)}  ${where}  ${progress.seconds.toFixed(0)} s${live}`;
 }
 
 /** Runs the notebooks one after another with a live status line and reports each; returns their results. */
