@@ -282,7 +282,7 @@ async function gptSection(engineLine: string): Promise<void> {
     console.log(JSON.stringify({ engine: engineLine, ...speed }));
     return;
   }
-  console.log(`Lecture 05 GPT (${JSON.stringify(NANOGPT_CPU_RECIPE)}, ReLU, AdamW), one training step:`);
+  console.log(`Lecture 05 GPT (lib/gpt.ts, ${JSON.stringify(NANOGPT_CPU_RECIPE)}, AdamW + clipping, trainStep), one training step:`);
   console.log(`  ${speed.best.toFixed(2)} steps/s best, ${speed.median.toFixed(2)} median -> 2,000 steps in ${(2000 / speed.median / 60).toFixed(1)} min`);
   if (!process.argv.includes("--no-profile")) await gptProfile();
 }
