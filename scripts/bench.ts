@@ -37,13 +37,7 @@ function option(name: string): string | undefined {
 
 /** Microseconds per call of `f`, the best of 3 rounds of `n` calls (the machine may be shared). */
 function microseconds(n: number, f: () => void): number {
-  let best = Infinity;
-  for (let round = 0; round < 3; round++) {
-    const start = performance.now();
-    for (let i = 0; i < n; i++) f();
-    best = Math.min(best, ((performance.now() - start) / n) * 1000);
-  }
-  return best;
+  return Math.min(microsecondsOnce(n, f), microsecondsOnce(n, f), microsecondsOnce(n, f));
 }
 
 /**

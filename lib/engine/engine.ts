@@ -16,7 +16,7 @@ export interface EngineInfo {
   backend: string;
   simd?: boolean;
   threads?: number;
-  /** Why WASM runs one thread where it could run more: "cores busy", or why the threaded build failed. */
+  /** Why WASM runs one thread where more were asked for: the threaded build failed, and why. */
   threadsNote?: string;
   versions: { tfjs: string; node: string; backend?: string };
 }
@@ -63,7 +63,7 @@ export function describeEngine(info: EngineInfo = engineInfo()): string {
   return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
 }
 
-async function start(engine: EngineName, threads: ThreadChoice): Promise<EngineInfo> {
+async function start(engine: EngineName, threads: number): Promise<EngineInfo> {
   const versions = { tfjs: tf.version.tfjs, node: process.version };
   if (engine === "node") {
     // Loading tfjs-node registers the "tensorflow" backend; it throws when its native library is missing.
@@ -75,12 +75,12 @@ async function start(engine: EngineName, threads: ThreadChoice): Promise<EngineI
     const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
     registerWasmFixes();
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
-    let threadsNote = threads.busy ? "cores busy" : undefined;
+    let threadsNote: string | undefined;
     await withoutNewProcessHandlers(async () => {
       // The threaded build needs SIMD too (tfjs ships threaded + SIMD only); the single-threaded build is the fallback.
-      if (simd && threads.count > 1) {
+      if (simd && threads > 1) {
         try {
-          await startThreadedWasm(wasm, threads.count);
+          await startThreadedWasm(wasm, threads);
           return;
         } catch (error) {
           threadsNote = `threaded build failed: ${(error as Error).message.split("\n")[0]}`;
@@ -111,12 +111,6 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
   }
 }
 
-interface ThreadChoice {
-  count: number;
-  /** One thread because the cores were busy with other work when the engine started. */
-  busy: boolean;
-}
-
 /**
  * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one thread for now.
  * Threads pay in large matmuls (2x at 512x512), but every kernel then waits for the pool: when other
@@ -126,11 +120,11 @@ interface ThreadChoice {
  * plain Node process it starts in ~3 s): until that is understood, threads are opt-in, for scripts
  * and benchmarks. Either way the numbers are the same: the threaded build's results are bitwise equal.
  */
-function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): ThreadChoice {
-  if (value === undefined || value === "") return { count: 1, busy: false };
+function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): number {
+  if (value === undefined || value === "") return 1;
   const threads = Number(value);
   if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1 (or unset it).`);
-  return { count: threads, busy: false };
+  return threads;
 }
 
 async function setBackend(name: string): Promise<void> {

@@ -3,6 +3,7 @@
 // is bound by the number of kernels it launches (FACTS: a WASM kernel costs 4-12 us however small),
 // so each fusion saves real time; each is tested against the plain formula on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
+import type { KernelArgs, WasmBackend } from "./wasm-backend";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
 
 /** -mean(log softmax(rows)[i, labels[i]]) for rows [N, C] and int32 labels [N], as one kernel. */
@@ -21,17 +22,10 @@ export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learni
   return tf.engine().runKernel(SGD_UPDATE, { parameter, gradient }, { learningRate }) as tf.Tensor;
 }
 
-// The WASM backend's memory, as its own kernels see it. Allocate the output first: an allocation can
-// grow the memory, which detaches views taken before it.
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-}
-
-function sgdUpdate({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo {
+function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const { parameter, gradient } = inputs as { parameter: tf.TensorInfo; gradient: tf.TensorInfo };
-  const learningRate = attrs.learningRate as number;
+  const learningRate = attrs!.learningRate as number;
   const output = wasm.makeOutput(parameter.shape, "float32");
   const p = wasm.typedArrayFromHeap(parameter);
   const g = wasm.typedArrayFromHeap(gradient);
@@ -72,10 +66,10 @@ export function fusedAdamWUpdate(
   return tf.engine().runKernel(ADAMW_UPDATE, { parameter, gradient, m, v }, { ...attrs }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
-function adamWUpdate({ inputs, backend, attrs }: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs: tf.NamedAttrMap }): tf.TensorInfo[] {
+function adamWUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { parameter, gradient, m, v } = inputs as Record<"parameter" | "gradient" | "m" | "v", tf.TensorInfo>;
-  const { beta1, beta2, stepSize, epsilon, decay } = attrs as unknown as AdamWUpdateAttrs;
+  const { beta1, beta2, stepSize, epsilon, decay } = attrs! as unknown as AdamWUpdateAttrs;
   const outputs = [wasm.makeOutput(parameter.shape, "float32"), wasm.makeOutput(parameter.shape, "float32"), wasm.makeOutput(parameter.shape, "float32")];
   const [newP, newM, newV] = outputs.map((info) => wasm.typedArrayFromHeap(info));
   const p = wasm.typedArrayFromHeap(parameter);
