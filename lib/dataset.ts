@@ -57,21 +57,27 @@ export function sampleBatch(data: Dataset, batchSize: number, generator: Generat
   return { X: tf.tensor2d(X, [batchSize, T], "int32"), Y: tf.tensor1d(Y, "int32") };
 }
 
+/** Anything that shuffles an array in place: our Generator, or PythonRandom for the lectures' split. */
+export interface Shuffler {
+  shuffle<T>(items: T[]): T[];
+}
+
 /**
- * Shuffles a copy of `words` with the seeded generator and cuts it into train/dev/test parts (80%,
- * 10%, 10% by default): train fits the parameters, dev tunes the hyperparameters, test is looked at
- * rarely, to report how the model does on names it has never seen.
+ * Shuffles a copy of `words` and cuts it into train/dev/test parts (80%, 10%, 10% by default): train
+ * fits the parameters, dev tunes the hyperparameters, test is looked at rarely, to report how the model
+ * does on names it has never seen. `splitWords(words, new PythonRandom(42))` is the lectures' split
+ * (`random.seed(42); random.shuffle(words)`), name for name.
  */
 export function splitWords(
   words: string[],
-  generator: Generator,
+  shuffler: Shuffler,
   fractions: [number, number, number] = [0.8, 0.1, 0.1],
 ): { train: string[]; dev: string[]; test: string[] } {
   const total = fractions.reduce((a, b) => a + b, 0);
   if (fractions.length !== 3 || fractions.some((f) => !(f >= 0)) || Math.abs(total - 1) > 1e-9) {
     throw new Error(`splitWords: fractions must be three numbers >= 0 that add up to 1 (got [${fractions.join(", ")}]).`);
   }
-  const shuffled = generator.shuffle([...words]);
+  const shuffled = shuffler.shuffle([...words]);
   const n1 = Math.floor(fractions[0] * shuffled.length);
   const n2 = Math.floor((fractions[0] + fractions[1]) * shuffled.length);
   return { train: shuffled.slice(0, n1), dev: shuffled.slice(n1, n2), test: shuffled.slice(n2) };

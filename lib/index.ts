@@ -13,6 +13,7 @@ export * from "./display/progress";
 // Data, shared by every lecture.
 export * from "./data";
 export * from "./random";
+export * from "./python-random";
 export * from "./tokenizer";
 
 // 00 micrograd

@@ -16,6 +16,7 @@ import { loadNames } from "../lib/data";
 import { buildDataset, sampleBatch, splitWords, type Dataset } from "../lib/dataset";
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { Generator } from "../lib/random";
+import { PythonRandom } from "../lib/python-random";
 import { namesTokenizer } from "../lib/tokenizer";
 import { randomBatches, train, trainStep } from "../lib/train";
 import { SGD, type Optimizer } from "../lib/optim";
@@ -333,7 +334,7 @@ async function main(): Promise<void> {
   if (option("only") === "04") return lecture04(words, tokenizer, steps);
   console.log(`Lecture 00 micrograd, MLP(2, [16, 16, 1]) on 100 moons points: ${microgradSpeed().toFixed(0)} steps/s`);
   console.log(`Lecture 02 bigram net, full batch of 228,146 pairs: ${bigramNetSpeed(words, tokenizer).toFixed(2)} steps/s`);
-  const data = buildDataset(splitWords(words, new Generator(42)).train, tokenizer, LECTURE_03.blockSize);
+  const data = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, LECTURE_03.blockSize);
   console.log(`Lecture 03 MLP (${JSON.stringify(LECTURE_03)}), batch ${BATCH}, ${data.Y.length.toLocaleString("en-US")} training examples`);
   const speed = await trainingSpeed(LECTURE_03, data, steps);
   console.log(
@@ -348,7 +349,7 @@ async function main(): Promise<void> {
 }
 
 async function lecture04(words: string[], tokenizer: ReturnType<typeof namesTokenizer>, steps: number): Promise<void> {
-  const data = buildDataset(splitWords(words, new Generator(42)).train, tokenizer, 3);
+  const data = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, 3);
   console.log(`Lecture 04 deep BatchNorm MLP (5 x Linear(100, no bias) -> BatchNorm1d -> Tanh), batch ${BATCH}, load average ${os.loadavg()[0].toFixed(2)}:`);
   await deepBatchNormSpeed(data, Math.min(steps, 5_000));
 }
