@@ -120,9 +120,9 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
 /**
  * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one thread.
  * Threads pay in large matmuls (2x at 512x512 on idle cores), but every kernel then waits for the
- * pool, and on this course's shared 2-core machine (load ~5) that wait made every lecture's step
- * slower on 2 threads than on 1: the lecture-03 MLP 2.7x, lecture 04's BatchNorm MLP 3.4x, the GPT
- * 3.3x (README.md, Engine). So threads stay opt-in, for idle machines and large models. The results
+ * pool, and on this course's shared 2-core machine (load 4-8) that wait made every lecture's step
+ * slower on 2 threads than on 1: the lecture-03 MLP 2.7-5x, lecture 04's BatchNorm MLP 3.4-7x, the
+ * GPT ~3x (README.md, Engine). So threads stay opt-in, for idle machines and large models. The results
  * are the same either way but for float rounding (bitwise equal in the tests so far).
  */
 function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): number {
