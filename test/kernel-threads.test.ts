@@ -25,7 +25,8 @@ test("initEngine() with ZTH_THREADS=2 in a notebook cell starts the threaded WAS
   const text = result.outputs.map((output) => joinText(output.text)).join("");
   assert.equal(result.status, "ok", `${result.error ?? ""}\n${text}`);
   assert.match(text, /^Engine: wasm \(SIMD, 2 threads\) \|/, "the threaded build, not the fallback");
-  // ~3 s on an idle 2-core machine; the bound leaves room for a shared one, and is below the 15 s start timeout.
-  assert.ok(seconds < 12, `initEngine took ${seconds.toFixed(1)} s`);
-  t.diagnostic(`initEngine took ${seconds.toFixed(1)} s, load average ${os.loadavg()[0].toFixed(1)}`);
+  // The threaded start itself is bounded by its 15 s timeout (past it, the line would say 1 thread). The
+  // cell (tslab compiling it, then initEngine) took 5-8.5 s at load 4-10 on 2 cores: room for a busier machine.
+  assert.ok(seconds < 20, `the cell took ${seconds.toFixed(1)} s`);
+  t.diagnostic(`the cell took ${seconds.toFixed(1)} s, load average ${os.loadavg()[0].toFixed(1)}`);
 });
