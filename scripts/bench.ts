@@ -4,7 +4,7 @@
 // fused BatchNorm kernels on and off side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
 // with where a step's time goes.
 //
-//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 04|gpt]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt]
 //   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
 //
 // ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
@@ -332,8 +332,10 @@ async function main(): Promise<void> {
   const words = await loadNames();
   const tokenizer = namesTokenizer(words);
   if (option("only") === "04") return lecture04(words, tokenizer, steps);
-  console.log(`Lecture 00 micrograd, MLP(2, [16, 16, 1]) on 100 moons points: ${microgradSpeed().toFixed(0)} steps/s`);
-  console.log(`Lecture 02 bigram net, full batch of 228,146 pairs: ${bigramNetSpeed(words, tokenizer).toFixed(2)} steps/s`);
+  if (option("only") !== "03") {
+    console.log(`Lecture 00 micrograd, MLP(2, [16, 16, 1]) on 100 moons points: ${microgradSpeed().toFixed(0)} steps/s`);
+    console.log(`Lecture 02 bigram net, full batch of 228,146 pairs: ${bigramNetSpeed(words, tokenizer).toFixed(2)} steps/s`);
+  }
   const data = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, LECTURE_03.blockSize);
   console.log(`Lecture 03 MLP (${JSON.stringify(LECTURE_03)}), batch ${BATCH}, ${data.Y.length.toLocaleString("en-US")} training examples`);
   const speed = await trainingSpeed(LECTURE_03, data, steps);
@@ -341,6 +343,7 @@ async function main(): Promise<void> {
     `train(): ${speed.best.toFixed(0)} steps/s best, ${speed.median.toFixed(0)} median, of 5 rounds over ` +
       `${steps.toLocaleString("en-US")} steps -> 200,000 steps in ${(200_000 / speed.median).toFixed(0)} s`,
   );
+  if (option("only") === "03") return;
   console.log("The update, side by side (steps/s of one batch's step, median of 7 interleaved rounds):");
   for (const [name, perSecond] of Object.entries(updateSpeeds(LECTURE_03, data, 1000))) console.log(`  ${name}: ${perSecond.toFixed(0)}`);
   if (!process.argv.includes("--no-profile")) await mlpProfiles(data);

@@ -1,5 +1,7 @@
 // The threaded WASM build (lib/engine/wasm-threads.ts) against the single-threaded one: the same small
-// GPT training in two child processes, one per build, gives the same losses; both exit on their own.
+// GPT training in child processes, one per build, gives the same losses; every process exits on its own.
+// One thread is the default; ZTH_THREADS=n asks for the threaded build, and a threaded start that fails
+// (a pool worker dies) or takes too long falls back to the single-threaded build, never hangs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -10,38 +12,69 @@ interface ChildResult {
   losses: number[];
 }
 
-function train(threads: string): ChildResult {
-  const child = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "wasm-threads-child.ts")], {
-    env: { ...process.env, ZTH_THREADS: threads, ZTH_ENGINE: "wasm" },
+const child = path.join(__dirname, "wasm-threads-child.ts");
+
+function train(name: string, env: NodeJS.ProcessEnv, nodeOptions: string[] = []): ChildResult {
+  const run = spawnSync(process.execPath, [...nodeOptions, "--import", "tsx", child], {
+    env: { ...process.env, ZTH_ENGINE: "wasm", ...env },
     encoding: "utf8",
     timeout: 120_000, // a child kept alive by a pool worker would hang here: it is killed and fails
   });
-  assert.equal(child.signal, null, `ZTH_THREADS=${threads}: the child did not exit by itself (killed by ${child.signal})`);
-  assert.equal(child.status, 0, `ZTH_THREADS=${threads}: the child failed\n${child.stderr}`);
-  return JSON.parse(child.stdout.trim().split("\n").at(-1)!) as ChildResult;
+  assert.equal(run.signal, null, `${name}: the child did not exit by itself (killed by ${run.signal})`);
+  assert.equal(run.status, 0, `${name}: the child failed\n${run.stderr}`);
+  return JSON.parse(run.stdout.trim().split("\n").at(-1)!) as ChildResult;
 }
 
-test("threaded (2 threads) and single-threaded WASM train the same losses, and both processes exit by themselves", () => {
-  const single = train("1");
-  const threaded = train("2");
-  assert.match(single.engine, /^Engine: wasm \(SIMD, 1 thread\) \|/);
-  assert.match(threaded.engine, /^Engine: wasm \(SIMD, 2 threads\) \|/);
-  assert.equal(threaded.losses.length, single.losses.length);
-  single.losses.forEach((loss, step) => {
+function withoutThreadsSetting(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.ZTH_THREADS;
+  return env;
+}
+
+function assertSameLosses(actual: ChildResult, expected: ChildResult): void {
+  assert.equal(actual.losses.length, expected.losses.length);
+  expected.losses.forEach((loss, step) => {
     // Threads split the same sums differently: float rounding, not different arithmetic.
-    assert.ok(Math.abs(threaded.losses[step] - loss) <= 1e-4 * Math.abs(loss), `step ${step}: ${threaded.losses[step]} vs ${loss}`);
+    assert.ok(Math.abs(actual.losses[step] - loss) <= 1e-4 * Math.abs(loss), `step ${step}: ${actual.losses[step]} vs ${loss}`);
   });
+}
+
+let single: ChildResult;
+
+test("by default WASM runs its single-threaded build", () => {
+  single = train("ZTH_THREADS unset", withoutThreadsSetting());
+  assert.match(single.engine, /^Engine: wasm \(SIMD, 1 thread\) \|/);
   assert.ok(single.losses.at(-1)! < single.losses[0], `the loss goes down: ${single.losses}`);
+});
+
+test("ZTH_THREADS=2 runs the threaded build on 2 threads, with the same losses", () => {
+  const threaded = train("ZTH_THREADS=2", { ZTH_THREADS: "2" });
+  assert.match(threaded.engine, /^Engine: wasm \(SIMD, 2 threads\) \|/);
+  assertSameLosses(threaded, single);
+});
+
+test("a threaded start that takes too long falls back to the single-threaded build, with the reason in the engine line", () => {
+  const fallback = train("start timeout 1 ms", { ZTH_THREADS: "2", THREADED_START_TIMEOUT_MS: "1" });
+  assert.match(fallback.engine, /^Engine: wasm \(SIMD, 1 thread: threaded build failed: it did not start within 0\.001 s\) \|/);
+  assertSameLosses(fallback, single);
+});
+
+test("a pool worker that dies while the threaded build starts makes it fall back at once, not hang", () => {
+  const started = Date.now();
+  const fallback = train("pool workers ended", { ZTH_THREADS: "2" }, ["--require", path.join(__dirname, "fixtures", "end-worker-threads.cjs")]);
+  assert.match(fallback.engine, /^Engine: wasm \(SIMD, 1 thread: threaded build failed: a pool worker stopped while the threaded build started \(exit code 0\)\) \|/);
+  assert.ok(Date.now() - started < 15_000 + 30_000, "well before the start timeout and the training"); // loose: the machine is shared
+  assertSameLosses(fallback, single);
 });
 
 test("a ZTH_THREADS that is not a whole number >= 1 is a clear error", () => {
   for (const value of ["0", "two"]) {
-    const child = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "wasm-threads-child.ts")], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", child], {
       env: { ...process.env, ZTH_THREADS: value },
       encoding: "utf8",
       timeout: 60_000,
     });
-    assert.equal(child.status, 1);
-    assert.match(child.stderr, new RegExp(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1`));
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, new RegExp(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1`));
   }
 });

@@ -2,11 +2,12 @@
 //
 // Fastest first: tfjs-node (native TensorFlow, an optional dependency whose install needs the
 // internet), then WebAssembly with SIMD, then the plain JavaScript CPU backend. ZTH_ENGINE=node|wasm|cpu
-// forces one. WASM runs its threaded build on one thread per core where it starts and the cores are
-// free (ZTH_THREADS=n sets the count, 1 the single-threaded build). Every notebook calls `initEngine()` in its first cell and prints what it got.
+// forces one. WASM runs its single-threaded build by default; ZTH_THREADS=n (n > 1) runs its threaded
+// build on n threads, falling back to the single-threaded build if that fails or takes too long.
+// Every notebook calls `initEngine()` in its first cell and prints what it got.
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm-fixes";
-import { startThreadedWasm } from "./wasm-threads";
+import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
 
 export type EngineName = "node" | "wasm" | "cpu";
 
@@ -21,11 +22,16 @@ export interface EngineInfo {
   versions: { tfjs: string; node: string; backend?: string };
 }
 
+export interface EngineOptions {
+  /** How long WASM's threaded build may take to start before the single-threaded build is used. */
+  threadedStartTimeoutMs?: number;
+}
+
 const ENGINE_NAMES: EngineName[] = ["node", "wasm", "cpu"];
 let current: EngineInfo | undefined;
 
 /** Picks and starts the fastest engine that loads (or the one ZTH_ENGINE names); safe to call twice. */
-export async function initEngine(forced: string | undefined = process.env.ZTH_ENGINE): Promise<EngineInfo> {
+export async function initEngine(forced: string | undefined = process.env.ZTH_ENGINE, options: EngineOptions = {}): Promise<EngineInfo> {
   if (forced && !ENGINE_NAMES.includes(forced as EngineName)) {
     throw new Error(`ZTH_ENGINE=${forced} is not an engine: use one of ${ENGINE_NAMES.join(", ")} (or unset it).`);
   }
@@ -38,7 +44,7 @@ export async function initEngine(forced: string | undefined = process.env.ZTH_EN
   const failures: string[] = [];
   for (const engine of candidates) {
     try {
-      current = await start(engine, threads);
+      current = await start(engine, threads, options);
       return current;
     } catch (error) {
       failures.push(`${engine}: ${(error as Error).message.split("\n")[0]}`);
@@ -63,7 +69,7 @@ export function describeEngine(info: EngineInfo = engineInfo()): string {
   return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
 }
 
-async function start(engine: EngineName, threads: number): Promise<EngineInfo> {
+async function start(engine: EngineName, threads: number, options: EngineOptions): Promise<EngineInfo> {
   const versions = { tfjs: tf.version.tfjs, node: process.version };
   if (engine === "node") {
     // Loading tfjs-node registers the "tensorflow" backend; it throws when its native library is missing.
@@ -80,7 +86,7 @@ async function start(engine: EngineName, threads: number): Promise<EngineInfo> {
       // The threaded build needs SIMD too (tfjs ships threaded + SIMD only); the single-threaded build is the fallback.
       if (simd && threads > 1) {
         try {
-          await startThreadedWasm(wasm, threads);
+          await startThreadedWasm(wasm, threads, options.threadedStartTimeoutMs ?? THREADED_START_TIMEOUT_MS);
           return;
         } catch (error) {
           threadsNote = `threaded build failed: ${(error as Error).message.split("\n")[0]}`;
@@ -112,13 +118,12 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
 }
 
 /**
- * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one thread for now.
- * Threads pay in large matmuls (2x at 512x512), but every kernel then waits for the pool: when other
- * processes keep the cores busy, that wait made the lecture-03 MLP 4-5x and the GPT step 2-3x slower
- * than one thread (measured on 2 cores at load 8-13). And started inside the tslab kernel, the
- * threaded build never finished starting (a cell waiting on initEngine timed out after 60 s; in a
- * plain Node process it starts in ~3 s): until that is understood, threads are opt-in, for scripts
- * and benchmarks. Either way the numbers are the same: the threaded build's results are bitwise equal.
+ * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one thread.
+ * Threads pay in large matmuls (2x at 512x512 on idle cores), but every kernel then waits for the
+ * pool, and on this course's shared 2-core machine (load 4-8) that wait made every lecture's step
+ * slower on 2 threads than on 1: the lecture-03 MLP 2.7-5x, lecture 04's BatchNorm MLP 3.4-7x, the
+ * GPT ~3x (README.md, Engine). So threads stay opt-in, for idle machines and large models. The results
+ * are the same either way but for float rounding (bitwise equal in the tests so far).
  */
 function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): number {
   if (value === undefined || value === "") return 1;

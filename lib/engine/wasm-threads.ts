@@ -11,14 +11,23 @@
 // 2. The backend caps its threads at half the number of cores (os.cpus()): on 2 cores, 1 thread. While
 //    it starts, os.cpus() reports enough cores for the threads asked for.
 // 3. A pool worker running a pthread keeps Node alive (a script would never exit): they are unref'd.
+// Emscripten waits for every pool worker to report "loaded" before the module starts, with no timeout:
+// a worker that dies while loading (e.g. ended by a --require preload that calls process.exit, as the
+// notebook runner's kernel watchdog once did) would leave initEngine waiting forever. So the start fails
+// as soon as a pool worker exits, or after a timeout, and the caller falls back to the single-threaded build.
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 
 type WasmBackendModule = typeof import("@tensorflow/tfjs-backend-wasm");
-// The module object itself (not an import wrapper around it): the bundle reads os.cpus() from it.
+// The module objects themselves (not import wrappers around them): the bundle reads os.cpus() and
+// worker_threads.Worker from them.
 const os = require("node:os") as typeof import("node:os");
+const workerThreads = require("node:worker_threads") as typeof import("node:worker_threads");
+
+/** How long the threaded build may take to start before the single-threaded build is used instead. */
+export const THREADED_START_TIMEOUT_MS = 15_000;
 
 interface NodeWorker {
   unref(): void;
@@ -31,28 +40,56 @@ interface EmscriptenPThreads {
 
 /**
  * Starts the "wasm" backend with the threaded SIMD build on `threads` threads (the caller's thread is
- * one of them). Throws if the build cannot start; the caller then starts the single-threaded build.
+ * one of them). Throws if the build cannot start, if a pool worker dies while it starts, or after
+ * `timeoutMs`; its pool workers are then ended, and the caller starts the single-threaded build.
  */
-export async function startThreadedWasm(wasm: WasmBackendModule, threads: number): Promise<void> {
+export async function startThreadedWasm(wasm: WasmBackendModule, threads: number, timeoutMs = THREADED_START_TIMEOUT_MS): Promise<void> {
   const workerFile = writeWorkerFile();
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
   wasm.setThreadsCount(threads);
   const createObjectURL = URL.createObjectURL;
   const cpus = os.cpus;
+  const NodeWorker = workerThreads.Worker;
+  const poolWorkers: import("node:worker_threads").Worker[] = [];
+  let failStart: (error: Error) => void = () => undefined;
+  const startFailed = new Promise<never>((_, reject) => (failStart = reject));
+  const onWorkerExit = (code: number) => failStart(new Error(`a pool worker stopped while the threaded build started (exit code ${code})`));
+  const onWorkerError = (error: Error) => failStart(new Error(`a pool worker failed while the threaded build started: ${error.message}`));
   // Only while the backend starts: that is when Emscripten makes its pool of workers and asks for cores.
   URL.createObjectURL = (blob: Blob) => (blob.type === "application/javascript" ? workerFile : createObjectURL(blob));
   const realCpus = cpus();
   (os as { cpus: () => import("node:os").CpuInfo[] }).cpus = () => Array.from({ length: Math.max(realCpus.length, 2 * threads) }, (_, i) => realCpus[i % realCpus.length]);
+  // Emscripten takes its Worker from worker_threads as it starts: this subclass keeps each pool worker,
+  // so that one dying fails the start at once and a failed start can end them all.
+  (workerThreads as { Worker: typeof NodeWorker }).Worker = class PoolWorker extends NodeWorker {
+    constructor(...args: ConstructorParameters<typeof NodeWorker>) {
+      super(...args);
+      poolWorkers.push(this);
+      this.once("exit", onWorkerExit).once("error", onWorkerError);
+    }
+  };
+  const timer = setTimeout(() => failStart(new Error(`it did not start within ${timeoutMs / 1000} s`)), timeoutMs);
   try {
-    if (!(await tf.setBackend("wasm"))) throw new Error('the threaded "wasm" backend did not initialise');
-    await tf.ready();
+    await Promise.race([startBackend(), startFailed]);
+  } catch (error) {
+    // The abandoned start never finishes without its workers; a later tf.setBackend starts afresh.
+    for (const worker of poolWorkers) void worker.terminate();
+    throw error;
   } finally {
+    clearTimeout(timer);
     URL.createObjectURL = createObjectURL;
     (os as { cpus: () => import("node:os").CpuInfo[] }).cpus = cpus;
+    (workerThreads as { Worker: typeof NodeWorker }).Worker = NodeWorker;
+    for (const worker of poolWorkers) worker.off("exit", onWorkerExit).off("error", onWorkerError);
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false); // a later start (after a failure) takes the single-threaded build
   }
   const module = (tf.backend() as unknown as { wasm: EmscriptenPThreads }).wasm;
   for (const worker of [...module.PThread.runningWorkers, ...module.PThread.unusedWorkers]) worker.unref();
+}
+
+async function startBackend(): Promise<void> {
+  if (!(await tf.setBackend("wasm"))) throw new Error('the threaded "wasm" backend did not initialise');
+  await tf.ready();
 }
 
 // ---------------------------------------------------------------------------------------------------
