@@ -1,0 +1,195 @@
+// Lecture 04's block, Linear (no bias) -> BatchNorm1d (training) -> Tanh, as one WASM kernel forward
+// and one backward, so that autograd records one step per block instead of three.
+//
+// With one kernel per layer (batchnorm-kernels.ts and the matmul), a block still costs three tape
+// entries, three kernel launches and five saved tensors forward, and six kernels backward (two
+// explicit transposes among them); the deep net has six blocks, and its step is bound by such fixed
+// costs, not by arithmetic. Here:
+//   LinearBatchNormTrain      x [B, in], weight [in, out], gamma, beta, runningMean, runningVar [out]
+//                             -> y [B, out] (tanh(z), or z without tanh), h = x @ weight, z = BatchNorm(h),
+//                                the new runningMean, the new runningVar
+//   LinearBatchNormLink       x, weight, gamma, beta, h, y -> y (the same memory): the one step autograd records
+//   LinearBatchNormTrainGrad  x, weight, gamma, h, y, dy -> dx, dweight, dgamma, dbeta
+// The forward kernel runs off the tape (its outputs feed nothing autograd follows but the link), so
+// the backward pass does not make zero gradients for its four other outputs, which it would for
+// every output of a recorded step that the loss does not use: four tensors per block per step.
+// The matmuls run on XNNPACK from inside the kernels (xnn-matmul.ts); the BatchNorm formulas are
+// batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
+// Linear and BatchNorm1d layers keep their `out` for the diagnostics.
+// test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
+import * as tf from "@tensorflow/tfjs";
+import { columnStatistics } from "./batchnorm-kernels";
+import { float32Tanh } from "./float32-tanh";
+import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { transposed, xnnMatMulInto } from "./xnn-matmul";
+
+const LINEAR_BATCH_NORM_TRAIN = "LinearBatchNormTrain";
+const LINEAR_BATCH_NORM_LINK = "LinearBatchNormLink";
+const LINEAR_BATCH_NORM_TRAIN_GRAD = "LinearBatchNormTrainGrad";
+
+interface BlockAttrs {
+  eps: number;
+  momentum: number;
+  /** Apply tanh after the BatchNorm (the hidden blocks) or not (the last block, to the logits). */
+  tanh: boolean;
+}
+
+let fusedEnabled = true;
+
+/** Turns the fused blocks off (each layer runs on its own) or back on: for side-by-side benchmarks. */
+export function setFusedLinearBatchNorm(enabled: boolean): void {
+  fusedEnabled = enabled;
+}
+
+export function registerLinearBatchNormKernels(): void {
+  tf.registerKernel({ kernelName: LINEAR_BATCH_NORM_TRAIN, backendName: "wasm", kernelFunc: linearBatchNormTrain as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LINEAR_BATCH_NORM_LINK, backendName: "wasm", kernelFunc: linearBatchNormLink as unknown as tf.KernelFunc });
+  tf.registerKernel({ kernelName: LINEAR_BATCH_NORM_TRAIN_GRAD, backendName: "wasm", kernelFunc: linearBatchNormTrainGrad as unknown as tf.KernelFunc });
+  tf.registerGradient({ kernelName: LINEAR_BATCH_NORM_LINK, inputsToSave: ["x", "weight", "gamma", "h"], outputsToSave: [true], gradFunc: linearBatchNormLinkGradient });
+}
+
+export interface FusedBlockOutputs {
+  /** The block's output: tanh(z), or z itself without tanh. */
+  y: tf.Tensor;
+  /** The Linear layer's output, x @ weight. */
+  h: tf.Tensor;
+  /** The BatchNorm1d layer's output. */
+  z: tf.Tensor;
+}
+
+/**
+ * Linear (no bias) -> BatchNorm1d in training mode (-> tanh) on x [B, in] as one kernel, with the
+ * running statistics updated; `undefined` where the active backend has no such kernel or the shapes
+ * do not fit, so the caller runs the layers one by one (which also report shape errors).
+ */
+export function fusedLinearBatchNormTraining(
+  x: tf.Tensor,
+  weight: tf.Variable,
+  norm: { gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningVar: tf.Variable },
+  attrs: BlockAttrs,
+): FusedBlockOutputs | undefined {
+  if (!fusedEnabled || tf.getBackend() !== "wasm" || !tf.getKernel(LINEAR_BATCH_NORM_TRAIN, "wasm")) return undefined;
+  const [inputs, outputs] = weight.shape;
+  const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && x.shape[0] >= 2 && norm.gamma.shape[0] === outputs;
+  if (!fits) return undefined;
+  const { gamma, beta, runningMean, runningVar } = norm;
+  const kernelInputs = { x, weight, gamma, beta, runningMean, runningVar };
+  const [blockOutput, h, z, newMean, newVar] = offTheTape(() => tf.engine().runKernel(LINEAR_BATCH_NORM_TRAIN, kernelInputs, { ...attrs }) as tf.Tensor[]);
+  runningMean.assign(newMean);
+  runningVar.assign(newVar);
+  const y = tf.engine().runKernel(LINEAR_BATCH_NORM_LINK, { x, weight, gamma, beta, h, y: blockOutput }, { ...attrs }) as tf.Tensor;
+  tf.dispose([newMean, newVar, blockOutput]);
+  return { y, h, z };
+}
+
+/**
+ * Runs `f` with autograd not recording: the engine records only kernels called at depth 0, and
+ * counts a kernel running inside another as deeper (its `kernelDepth`), which is what this does.
+ */
+function offTheTape<T>(f: () => T): T {
+  const state = tf.engine().state;
+  state.kernelDepth++;
+  try {
+    return f();
+  } finally {
+    state.kernelDepth--;
+  }
+}
+
+/** The recorded step: y itself, sharing its memory (as our Identity kernel), with the block's inputs and h as inputs for the gradient. */
+function linearBatchNormLink({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const y = inputs.y!;
+  (backend as WasmBackend).incRef(y.dataId);
+  return { dataId: y.dataId, shape: y.shape, dtype: y.dtype };
+}
+
+function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const wasm = backend as WasmBackend;
+  const { x, weight, gamma, beta, runningMean, runningVar } = inputs as Record<string, tf.TensorInfo>;
+  const { eps, momentum, tanh } = attrs as unknown as BlockAttrs;
+  const rows = x.shape[0];
+  const columns = weight.shape[1];
+  const outputs = [[rows, columns], [rows, columns], [rows, columns], [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
+  const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
+  xnnMatMulInto(wasm, x, weight, hInfo); // may grow the memory: the views come after it
+  const h = wasm.typedArrayFromHeap(hInfo);
+  const { mean, variance, invStd } = columnStatistics(h, rows, columns, eps);
+  const g = wasm.typedArrayFromHeap(gamma);
+  const b = wasm.typedArrayFromHeap(beta);
+  const z = wasm.typedArrayFromHeap(zInfo);
+  const y = wasm.typedArrayFromHeap(yInfo);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, k = i * columns; j < columns; j++, k++) {
+      const normalised = g[j] * (h[k] - mean[j]) * invStd[j] + b[j];
+      z[k] = normalised;
+      y[k] = tanh ? float32Tanh(z[k]) : z[k]; // z[k]: rounded to float32 first, as the Tanh layer sees it
+    }
+  }
+  const oldMean = wasm.typedArrayFromHeap(runningMean);
+  const oldVar = wasm.typedArrayFromHeap(runningVar);
+  const nextMean = wasm.typedArrayFromHeap(meanInfo);
+  const nextVar = wasm.typedArrayFromHeap(varInfo);
+  const unbiased = rows / (rows - 1);
+  for (let j = 0; j < columns; j++) {
+    nextMean[j] = (1 - momentum) * oldMean[j] + momentum * mean[j];
+    nextVar[j] = (1 - momentum) * oldVar[j] + momentum * variance[j] * unbiased;
+  }
+  return outputs;
+}
+
+/**
+ * dz = dy * (1 - y^2) (or dy without tanh); BatchNorm's backward on h (batchnorm-kernels.ts):
+ * dbeta = sum_i dz, dgamma = sum_i dz * hhat, dh = gamma * invStd / B * (B dz - dbeta - hhat dgamma);
+ * then the Linear layer's: dweight = x^T @ dh, dx = dh @ weight^T, with the transposes made
+ * explicitly so that both matmuls run on XNNPACK.
+ */
+function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const wasm = backend as WasmBackend;
+  const { x, weight, gamma, h: hInfo, y: yInfo, dy: dyInfo } = inputs as Record<string, tf.TensorInfo>;
+  const { eps, tanh } = attrs as unknown as BlockAttrs;
+  const [rows, columns] = hInfo.shape;
+  const outputs = [x.shape, weight.shape, [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
+  const [dxInfo, dweightInfo, dgammaInfo, dbetaInfo] = outputs;
+  const dhInfo = wasm.makeOutput([rows, columns], "float32");
+  const xT = transposed(wasm, x); // [in, B]
+  const weightT = transposed(wasm, weight); // [out, in]
+  // Every allocation is done: the views below stay valid until the matmuls.
+  const h = wasm.typedArrayFromHeap(hInfo);
+  const y = wasm.typedArrayFromHeap(yInfo);
+  const dy = wasm.typedArrayFromHeap(dyInfo);
+  const dh = wasm.typedArrayFromHeap(dhInfo);
+  const { mean, invStd } = columnStatistics(h, rows, columns, eps);
+  const dgamma = new Float64Array(columns);
+  const dbeta = new Float64Array(columns);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, k = i * columns; j < columns; j++, k++) {
+      const dz = tanh ? dy[k] * (1 - y[k] * y[k]) : dy[k];
+      dh[k] = dz; // dz for now; dh below
+      dbeta[j] += dz;
+      dgamma[j] += dz * h[k];
+    }
+  }
+  for (let j = 0; j < columns; j++) dgamma[j] = invStd[j] * (dgamma[j] - mean[j] * dbeta[j]);
+  const g = wasm.typedArrayFromHeap(gamma);
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, k = i * columns; j < columns; j++, k++) {
+      const hhat = (h[k] - mean[j]) * invStd[j];
+      dh[k] = ((g[j] * invStd[j]) / rows) * (rows * dh[k] - dbeta[j] - hhat * dgamma[j]);
+    }
+  }
+  wasm.typedArrayFromHeap(dgammaInfo).set(dgamma);
+  wasm.typedArrayFromHeap(dbetaInfo).set(dbeta);
+  xnnMatMulInto(wasm, xT, dhInfo, dweightInfo);
+  xnnMatMulInto(wasm, dhInfo, weightT, dxInfo);
+  for (const temporary of [dhInfo, xT, weightT]) wasm.disposeData(temporary.dataId);
+  return outputs;
+}
+
+// All four gradients come from one kernel call, made here and handed out by the thunks (as in
+// batchnorm-kernels.ts): autograd disposes whichever it does not ask for when the backward pass ends.
+// h and y come from off the tape: autograd never asks for their gradients.
+function linearBatchNormLinkGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [x, weight, gamma, h, y] = saved;
+  const [dx, dweight, dgamma, dbeta] = tf.engine().runKernel(LINEAR_BATCH_NORM_TRAIN_GRAD, { x, weight, gamma, h, y, dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
+  return { x: () => dx, weight: () => dweight, gamma: () => dgamma, beta: () => dbeta };
+}
