@@ -114,17 +114,22 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   xnnMatMulInto(wasm, x, weight, hInfo); // may grow the memory: the views come after it
   const h = wasm.typedArrayFromHeap(hInfo);
   const { mean, variance, invStd } = columnStatistics(h, rows, columns, eps);
+  // z = gamma (h - mean) invStd + beta = h scale + shift, per column: two operations per number.
   const g = wasm.typedArrayFromHeap(gamma);
   const b = wasm.typedArrayFromHeap(beta);
+  const scale = new Float64Array(columns);
+  const shift = new Float64Array(columns);
+  for (let j = 0; j < columns; j++) {
+    scale[j] = g[j] * invStd[j];
+    shift[j] = b[j] - mean[j] * scale[j];
+  }
   const z = wasm.typedArrayFromHeap(zInfo);
   const y = wasm.typedArrayFromHeap(yInfo);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0, k = i * columns; j < columns; j++, k++) {
-      const normalised = g[j] * (h[k] - mean[j]) * invStd[j] + b[j];
-      z[k] = normalised;
-      y[k] = tanh ? float32Tanh(z[k]) : z[k]; // z[k]: rounded to float32 first, as the Tanh layer sees it
-    }
+    for (let j = 0, k = i * columns; j < columns; j++, k++) z[k] = h[k] * scale[j] + shift[j];
   }
+  if (tanh) for (let k = 0; k < z.length; k++) y[k] = float32Tanh(z[k]);
+  else y.set(z);
   const oldMean = wasm.typedArrayFromHeap(runningMean);
   const oldVar = wasm.typedArrayFromHeap(runningVar);
   const nextMean = wasm.typedArrayFromHeap(meanInfo);
@@ -140,49 +145,65 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
 /**
  * dz = dy * (1 - y^2) (or dy without tanh); BatchNorm's backward on h (batchnorm-kernels.ts):
  * dbeta = sum_i dz, dgamma = sum_i dz * hhat, dh = gamma * invStd / B * (B dz - dbeta - hhat dgamma);
- * then the Linear layer's: dweight = x^T @ dh, dx = dh @ weight^T, with the transposes made
- * explicitly so that both matmuls run on XNNPACK.
+ * then the Linear layer's: dweight = x^T @ dh, and dx = (weight @ dh^T)^T. XNNPACK repacks its right
+ * operand at every call (a new tensor each time): dh^T [out, B] is a third of weight^T [out, in].
  */
 function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, h: hInfo, y: yInfo, dy: dyInfo } = inputs as Record<string, tf.TensorInfo>;
   const { eps, tanh } = attrs as unknown as BlockAttrs;
   const [rows, columns] = hInfo.shape;
-  const outputs = [x.shape, weight.shape, [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
-  const [dxInfo, dweightInfo, dgammaInfo, dbetaInfo] = outputs;
-  const dhInfo = wasm.makeOutput([rows, columns], "float32");
+  const inputColumns = x.shape[1];
+  const [dweightInfo, dgammaInfo, dbetaInfo, dhInfo, dhTInfo, dxTInfo] = [weight.shape, [columns], [columns], [rows, columns], [columns, rows], [inputColumns, rows]].map((shape) =>
+    wasm.makeOutput(shape, "float32"),
+  );
   const xT = transposed(wasm, x); // [in, B]
-  const weightT = transposed(wasm, weight); // [out, in]
   // Every allocation is done: the views below stay valid until the matmuls.
   const h = wasm.typedArrayFromHeap(hInfo);
   const y = wasm.typedArrayFromHeap(yInfo);
   const dy = wasm.typedArrayFromHeap(dyInfo);
-  const dh = wasm.typedArrayFromHeap(dhInfo);
-  const { mean, invStd } = columnStatistics(h, rows, columns, eps);
+  // One pass for the batch statistics of h (as columnStatistics) and the sums of dz and dz * h.
+  const mean = new Float64Array(columns);
+  const invStd = new Float64Array(columns);
   const dgamma = new Float64Array(columns);
   const dbeta = new Float64Array(columns);
   for (let i = 0; i < rows; i++) {
     for (let j = 0, k = i * columns; j < columns; j++, k++) {
       const dz = tanh ? dy[k] * (1 - y[k] * y[k]) : dy[k];
-      dh[k] = dz; // dz for now; dh below
+      mean[j] += h[k];
+      invStd[j] += h[k] * h[k];
       dbeta[j] += dz;
       dgamma[j] += dz * h[k];
     }
   }
-  for (let j = 0; j < columns; j++) dgamma[j] = invStd[j] * (dgamma[j] - mean[j] * dbeta[j]);
   const g = wasm.typedArrayFromHeap(gamma);
+  // dh = a dz + b h + c per column, from the formula above with hhat = (h - mean) invStd.
+  const a = new Float64Array(columns);
+  const b = new Float64Array(columns);
+  const c = new Float64Array(columns);
+  for (let j = 0; j < columns; j++) {
+    mean[j] /= rows;
+    invStd[j] = 1 / Math.sqrt(Math.max(0, invStd[j] / rows - mean[j] * mean[j]) + eps);
+    dgamma[j] = invStd[j] * (dgamma[j] - mean[j] * dbeta[j]);
+    a[j] = g[j] * invStd[j];
+    b[j] = (-a[j] * dgamma[j] * invStd[j]) / rows;
+    c[j] = (-a[j] * dbeta[j]) / rows - b[j] * mean[j];
+  }
+  const dh = wasm.typedArrayFromHeap(dhInfo);
+  const dhT = wasm.typedArrayFromHeap(dhTInfo);
   for (let i = 0; i < rows; i++) {
     for (let j = 0, k = i * columns; j < columns; j++, k++) {
-      const hhat = (h[k] - mean[j]) * invStd[j];
-      dh[k] = ((g[j] * invStd[j]) / rows) * (rows * dh[k] - dbeta[j] - hhat * dgamma[j]);
+      const dz = tanh ? dy[k] * (1 - y[k] * y[k]) : dy[k];
+      dhT[j * rows + i] = dh[k] = a[j] * dz + b[j] * h[k] + c[j];
     }
   }
   wasm.typedArrayFromHeap(dgammaInfo).set(dgamma);
   wasm.typedArrayFromHeap(dbetaInfo).set(dbeta);
   xnnMatMulInto(wasm, xT, dhInfo, dweightInfo);
-  xnnMatMulInto(wasm, dhInfo, weightT, dxInfo);
-  for (const temporary of [dhInfo, xT, weightT]) wasm.disposeData(temporary.dataId);
-  return outputs;
+  xnnMatMulInto(wasm, weight, dhTInfo, dxTInfo);
+  const dxInfo = transposed(wasm, dxTInfo); // [B, in]
+  for (const temporary of [dhInfo, dhTInfo, dxTInfo, xT]) wasm.disposeData(temporary.dataId);
+  return [dxInfo, dweightInfo, dgammaInfo, dbetaInfo];
 }
 
 // All four gradients come from one kernel call, made here and handed out by the thunks (as in
