@@ -13,15 +13,14 @@
 // The forward kernel runs off the tape (its outputs feed nothing autograd follows but the link), so
 // the backward pass does not make zero gradients for its four other outputs, which it would for
 // every output of a recorded step that the loss does not use: four tensors per block per step.
-// The matmuls run on XNNPACK from inside the kernels (xnn-matmul.ts); the BatchNorm formulas are
+// The matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts); the BatchNorm formulas are
 // batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
 // Linear and BatchNorm1d layers keep their `out` for the diagnostics.
 // test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
-import { columnStatistics } from "./batchnorm-kernels";
 import { float32Tanh } from "./float32-tanh";
 import type { KernelArgs, WasmBackend } from "./wasm-backend";
-import { transposed, xnnMatMulInto } from "./xnn-matmul";
+import { transposed, xnnMatMulInto } from "./wasm-c-functions";
 
 const LINEAR_BATCH_NORM_TRAIN = "LinearBatchNormTrain";
 const LINEAR_BATCH_NORM_LINK = "LinearBatchNormLink";
@@ -112,32 +111,29 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const outputs = [[rows, columns], [rows, columns], [rows, columns], [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
   xnnMatMulInto(wasm, x, weight, hInfo); // may grow the memory: the views come after it
-  const h = wasm.typedArrayFromHeap(hInfo);
-  const { mean, variance, invStd } = columnStatistics(h, rows, columns, eps);
-  // z = gamma (h - mean) invStd + beta = h scale + shift, per column: two operations per number.
-  const g = wasm.typedArrayFromHeap(gamma);
-  const b = wasm.typedArrayFromHeap(beta);
-  const scale = new Float64Array(columns);
-  const shift = new Float64Array(columns);
-  for (let j = 0; j < columns; j++) {
-    scale[j] = g[j] * invStd[j];
-    shift[j] = b[j] - mean[j] * scale[j];
-  }
-  const z = wasm.typedArrayFromHeap(zInfo);
-  const y = wasm.typedArrayFromHeap(yInfo);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0, k = i * columns; j < columns; j++, k++) z[k] = h[k] * scale[j] + shift[j];
-  }
-  if (tanh) for (let k = 0; k < z.length; k++) y[k] = float32Tanh(z[k]);
-  else y.set(z);
-  const oldMean = wasm.typedArrayFromHeap(runningMean);
-  const oldVar = wasm.typedArrayFromHeap(runningVar);
-  const nextMean = wasm.typedArrayFromHeap(meanInfo);
-  const nextVar = wasm.typedArrayFromHeap(varInfo);
+  const [h, g, b, z, y, oldMean, oldVar, nextMean, nextVar] = [hInfo, gamma, beta, zInfo, yInfo, runningMean, runningVar, meanInfo, varInfo].map((info) => wasm.typedArrayFromHeap(info));
+  const size = rows * columns;
   const unbiased = rows / (rows - 1);
+  // Column by column, so that the sums stay in registers; a column (B numbers) stays in the cache.
   for (let j = 0; j < columns; j++) {
-    nextMean[j] = (1 - momentum) * oldMean[j] + momentum * mean[j];
-    nextVar[j] = (1 - momentum) * oldVar[j] + momentum * variance[j] * unbiased;
+    let sum = 0;
+    let sumOfSquares = 0;
+    for (let k = j; k < size; k += columns) {
+      sum += h[k];
+      sumOfSquares += h[k] * h[k];
+    }
+    // In float64, variance = E[h^2] - mean^2 is exact enough for float32 data (as columnStatistics).
+    const mean = sum / rows;
+    const variance = Math.max(0, sumOfSquares / rows - mean * mean);
+    // z = gamma (h - mean) / sqrt(variance + eps) + beta = h scale + shift.
+    const scale = g[j] / Math.sqrt(variance + eps);
+    const shift = b[j] - mean * scale;
+    for (let k = j; k < size; k += columns) {
+      z[k] = h[k] * scale + shift;
+      y[k] = tanh ? float32Tanh(z[k]) : z[k]; // z[k]: rounded to float32 first, as the Tanh layer sees it
+    }
+    nextMean[j] = (1 - momentum) * oldMean[j] + momentum * mean;
+    nextVar[j] = (1 - momentum) * oldVar[j] + momentum * variance * unbiased;
   }
   return outputs;
 }
@@ -162,43 +158,35 @@ function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
   const h = wasm.typedArrayFromHeap(hInfo);
   const y = wasm.typedArrayFromHeap(yInfo);
   const dy = wasm.typedArrayFromHeap(dyInfo);
-  // One pass for the batch statistics of h (as columnStatistics) and the sums of dz and dz * h.
-  const mean = new Float64Array(columns);
-  const invStd = new Float64Array(columns);
-  const dgamma = new Float64Array(columns);
-  const dbeta = new Float64Array(columns);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0, k = i * columns; j < columns; j++, k++) {
-      const dz = tanh ? dy[k] * (1 - y[k] * y[k]) : dy[k];
-      mean[j] += h[k];
-      invStd[j] += h[k] * h[k];
-      dbeta[j] += dz;
-      dgamma[j] += dz * h[k];
-    }
-  }
-  const g = wasm.typedArrayFromHeap(gamma);
-  // dh = a dz + b h + c per column, from the formula above with hhat = (h - mean) invStd.
-  const a = new Float64Array(columns);
-  const b = new Float64Array(columns);
-  const c = new Float64Array(columns);
+  const [g, dh, dhT, dgamma, dbeta] = [gamma, dhInfo, dhTInfo, dgammaInfo, dbetaInfo].map((info) => wasm.typedArrayFromHeap(info));
+  const size = rows * columns;
+  // Column by column (as the forward kernel): the batch statistics of h and the sums of dz and dz h
+  // in one pass, then dh = a dz + b h + c, the formula above with hhat = (h - mean) invStd.
   for (let j = 0; j < columns; j++) {
-    mean[j] /= rows;
-    invStd[j] = 1 / Math.sqrt(Math.max(0, invStd[j] / rows - mean[j] * mean[j]) + eps);
-    dgamma[j] = invStd[j] * (dgamma[j] - mean[j] * dbeta[j]);
-    a[j] = g[j] * invStd[j];
-    b[j] = (-a[j] * dgamma[j] * invStd[j]) / rows;
-    c[j] = (-a[j] * dbeta[j]) / rows - b[j] * mean[j];
-  }
-  const dh = wasm.typedArrayFromHeap(dhInfo);
-  const dhT = wasm.typedArrayFromHeap(dhTInfo);
-  for (let i = 0; i < rows; i++) {
-    for (let j = 0, k = i * columns; j < columns; j++, k++) {
+    let sum = 0;
+    let sumOfSquares = 0;
+    let sumDz = 0;
+    let sumDzH = 0;
+    for (let k = j; k < size; k += columns) {
       const dz = tanh ? dy[k] * (1 - y[k] * y[k]) : dy[k];
-      dhT[j * rows + i] = dh[k] = a[j] * dz + b[j] * h[k] + c[j];
+      sum += h[k];
+      sumOfSquares += h[k] * h[k];
+      sumDz += dz;
+      sumDzH += dz * h[k];
     }
+    const mean = sum / rows;
+    const invStd = 1 / Math.sqrt(Math.max(0, sumOfSquares / rows - mean * mean) + eps);
+    const dgammaJ = invStd * (sumDzH - mean * sumDz);
+    const a = g[j] * invStd;
+    const b = (-a * dgammaJ * invStd) / rows;
+    const c = (-a * sumDz) / rows - b * mean;
+    for (let i = 0, k = j; i < rows; i++, k += columns) {
+      const dz = tanh ? dy[k] * (1 - y[k] * y[k]) : dy[k];
+      dhT[j * rows + i] = dh[k] = a * dz + b * h[k] + c;
+    }
+    dgamma[j] = dgammaJ;
+    dbeta[j] = sumDz;
   }
-  wasm.typedArrayFromHeap(dgammaInfo).set(dgamma);
-  wasm.typedArrayFromHeap(dbetaInfo).set(dbeta);
   xnnMatMulInto(wasm, xT, dhInfo, dweightInfo);
   xnnMatMulInto(wasm, weight, dhTInfo, dxTInfo);
   const dxInfo = transposed(wasm, dxTInfo); // [B, in]
