@@ -110,7 +110,11 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const columns = weight.shape[1];
   const outputs = [[rows, columns], [rows, columns], [rows, columns], [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
-  xnnMatMulInto(wasm, x, weight, hInfo); // may grow the memory: the views come after it
+  // h^T [out, B] (copied into h below) where that packs less, h itself otherwise (see linearTransposed).
+  const hT = rows < columns ? linearTransposed(wasm, x, weight) : undefined;
+  if (!hT) xnnMatMulInto(wasm, x, weight, hInfo);
+  // The allocations are done: the views below stay valid.
+  const hTs = hT && wasm.typedArrayFromHeap(hT);
   const [h, g, b, z, y, oldMean, oldVar, nextMean, nextVar] = [hInfo, gamma, beta, zInfo, yInfo, runningMean, runningVar, meanInfo, varInfo].map((info) => wasm.typedArrayFromHeap(info));
   const size = rows * columns;
   const unbiased = rows / (rows - 1);
@@ -118,9 +122,10 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   for (let j = 0; j < columns; j++) {
     let sum = 0;
     let sumOfSquares = 0;
-    for (let k = j; k < size; k += columns) {
-      sum += h[k];
-      sumOfSquares += h[k] * h[k];
+    for (let i = 0, k = j; i < rows; i++, k += columns) {
+      const value = hTs ? (h[k] = hTs[j * rows + i]) : h[k];
+      sum += value;
+      sumOfSquares += value * value;
     }
     // In float64, variance = E[h^2] - mean^2 is exact enough for float32 data (as columnStatistics).
     const mean = sum / rows;
@@ -135,7 +140,23 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
     nextMean[j] = (1 - momentum) * oldMean[j] + momentum * mean;
     nextVar[j] = (1 - momentum) * oldVar[j] + momentum * variance * unbiased;
   }
+  if (hT) wasm.disposeData(hT.dataId);
   return outputs;
+}
+
+/**
+ * h^T = (x @ weight)^T = weight^T @ x^T [out, B], a new tensor. XNNPACK repacks the right operand of
+ * every matmul (a new tensor each time), at several times the cost of a transpose per number: x^T
+ * [in, B] is a third of weight [in, out] for the hidden blocks (B 32, out 100). Worth it when B < out.
+ */
+function linearTransposed(wasm: WasmBackend, x: tf.TensorInfo, weight: tf.TensorInfo): tf.TensorInfo {
+  const hT = wasm.makeOutput([weight.shape[1], x.shape[0]], "float32");
+  const xT = transposed(wasm, x);
+  const weightT = transposed(wasm, weight);
+  xnnMatMulInto(wasm, weightT, xT, hT);
+  wasm.disposeData(xT.dataId);
+  wasm.disposeData(weightT.dataId);
+  return hT;
 }
 
 /**
