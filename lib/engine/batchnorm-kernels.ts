@@ -62,7 +62,7 @@ export function fusedBatchNormTraining(
  * Per column j of x [rows, columns]: the mean, the biased variance and 1 / sqrt(variance + eps), from
  * one pass of sums in float64 (variance = E[x^2] - mean^2: float64 keeps that exact enough for float32 data).
  */
-export function columnStatistics(x: tf.backend_util.TypedArray, rows: number, columns: number, eps: number) {
+function columnStatistics(x: tf.backend_util.TypedArray, rows: number, columns: number, eps: number) {
   const mean = new Float64Array(columns);
   const variance = new Float64Array(columns);
   for (let i = 0; i < rows; i++) {

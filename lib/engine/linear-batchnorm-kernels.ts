@@ -15,7 +15,8 @@
 // every output of a recorded step that the loss does not use: four tensors per block per step.
 // The matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts); the BatchNorm formulas are
 // batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
-// Linear and BatchNorm1d layers keep their `out` for the diagnostics.
+// Linear and BatchNorm1d layers keep their `out` for the diagnostics; gradients flow through y only
+// (a loss built on h or z would need the layers unfused: set retainGrad on them, see layers.ts).
 // test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
@@ -127,7 +128,7 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
       sum += value;
       sumOfSquares += value * value;
     }
-    // In float64, variance = E[h^2] - mean^2 is exact enough for float32 data (as columnStatistics).
+    // In float64, variance = E[h^2] - mean^2 is exact enough for float32 data (as batchnorm-kernels.ts).
     const mean = sum / rows;
     const variance = Math.max(0, sumOfSquares / rows - mean * mean);
     // z = gamma (h - mean) / sqrt(variance + eps) + beta = h scale + shift.
