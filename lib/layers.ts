@@ -4,6 +4,7 @@
 // with the lecture's deep net built from it (deepMLP).
 import * as tf from "@tensorflow/tfjs";
 import { fusedBatchNormTraining } from "./engine/batchnorm-kernels";
+import { fusedLinearBatchNormTraining } from "./engine/linear-batchnorm-kernels";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
 import { Generator } from "./random";
@@ -43,7 +44,14 @@ export abstract class TensorLayer {
 
   /** training: BatchNorm uses (and updates) batch statistics only when true. */
   forward(x: tf.Tensor, training = false): tf.Tensor {
-    let y = this.compute(x, training);
+    return this.recordOutput(this.compute(x, training));
+  }
+
+  /**
+   * forward's bookkeeping for an output `y`: the gradient tap when `retainGrad` is on, and `out`.
+   * Also used for an output computed elsewhere (a fused block, see `forwardLayers`). Returns y, tapped.
+   */
+  recordOutput(y: tf.Tensor): tf.Tensor {
     if (this.retainGrad) y = gradientTap(y, (dy) => this.storeOutGrad(dy));
     this.out?.dispose();
     this.out = tf.keep(y); // survives the step's tf.tidy, freed by the next forward
@@ -213,7 +221,7 @@ export class Sequential extends TensorLayer {
   }
 
   protected compute(x: tf.Tensor, training: boolean): tf.Tensor {
-    return this.layers.reduce((h, layer) => layer.forward(h, training), x);
+    return forwardLayers(this.layers, x, training);
   }
 
   parameters(): tf.Variable[] {
@@ -238,7 +246,7 @@ export class SequentialLanguageModel implements LanguageModel {
     }
     const training = options.training ?? false;
     return tf.tidy(() => {
-      const logits = this.layers.reduce((h, layer) => layer.forward(h, training), idx); // [B, vocabSize]
+      const logits = forwardLayers(this.layers, idx, training); // [B, vocabSize]
       return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
     });
   }
@@ -254,6 +262,40 @@ export class SequentialLanguageModel implements LanguageModel {
   dispose(): void {
     for (const layer of this.layers) layer.dispose();
   }
+}
+
+/**
+ * The layers one after another. In training, each Linear (no bias) -> BatchNorm1d (-> Tanh) run goes
+ * through the engine's fused kernel where it has one (lib/engine/linear-batchnorm-kernels.ts): the same
+ * numbers, every layer still keeps its `out`, but autograd records one step per block instead of three,
+ * which is most of lecture 04's step time. A Linear or BatchNorm1d with `retainGrad` runs on its own.
+ */
+function forwardLayers(layers: TensorLayer[], x: tf.Tensor, training: boolean): tf.Tensor {
+  let h = x;
+  for (let i = 0; i < layers.length; ) {
+    const block = training ? fusedBlock(layers, i, h) : undefined;
+    if (block) {
+      h = block.output;
+      i += block.layers;
+    } else {
+      h = layers[i].forward(h, training);
+      i++;
+    }
+  }
+  return h;
+}
+
+/** layers[i..] run as one fused block on x, if they form one and the engine has the kernel. */
+function fusedBlock(layers: TensorLayer[], i: number, x: tf.Tensor): { output: tf.Tensor; layers: number } | undefined {
+  const [linear, norm, activation] = layers.slice(i, i + 3);
+  if (!(linear instanceof Linear && !linear.bias && norm instanceof BatchNorm1d) || linear.retainGrad || norm.retainGrad) return undefined;
+  const tanh = activation instanceof Tanh;
+  const fused = fusedLinearBatchNormTraining(x, linear.weight, norm, { eps: norm.eps, momentum: norm.momentum, tanh });
+  if (!fused) return undefined;
+  linear.recordOutput(fused.h);
+  if (!tanh) return { output: norm.recordOutput(fused.y), layers: 2 };
+  norm.recordOutput(fused.z);
+  return { output: activation.recordOutput(fused.y), layers: 3 };
 }
 
 export interface DeepMLPConfig {

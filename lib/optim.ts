@@ -1,7 +1,7 @@
 // Optimizers: how a parameter moves once its gradient is known. train() calls `step` once per
 // training step, inside the step's tf.tidy.
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdamWUpdate, fusedSgdUpdate } from "./engine/fused-ops";
+import { fusedAdamWUpdate, fusedSgdUpdates } from "./engine/fused-ops";
 
 export interface Optimizer {
   /** Moves each parameter against its gradient (grads[i] belongs to parameters[i]), in place. */
@@ -11,10 +11,9 @@ export interface Optimizer {
 /** Plain stochastic gradient descent, the lectures' `p.data += -lr * p.grad`. */
 export class SGD implements Optimizer {
   step(parameters: tf.Variable[], grads: tf.Tensor[], learningRate: number): void {
-    parameters.forEach((p, i) => {
-      // p - lr * grad; the engine may compute it in one kernel (engine/fused-ops.ts).
-      p.assign(fusedSgdUpdate(p, grads[i], learningRate) ?? p.sub(grads[i].mul(learningRate)));
-    });
+    // p - lr * grad; the engine may compute them all in one kernel (engine/fused-ops.ts).
+    const fused = fusedSgdUpdates(parameters, grads, learningRate);
+    parameters.forEach((p, i) => p.assign(fused?.[i] ?? p.sub(grads[i].mul(learningRate))));
   }
 }
 

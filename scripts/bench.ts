@@ -1,7 +1,7 @@
 // Training-step speed of each lecture on the default engine: 00 micrograd's moons MLP, 02 the bigram
 // net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32),
 // 04 the deep BatchNorm MLP (five 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its
-// fused BatchNorm kernels on and off side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
+// fused blocks, its fused BatchNorm kernels alone, and neither, side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
 // with where a step's time goes.
 //
 //   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt]
@@ -24,6 +24,7 @@ import type { LanguageModel } from "../lib/model";
 import { bigramNetLoss } from "../lib/bigram-net";
 import { deepMLP } from "../lib/layers";
 import { setFusedBatchNorm } from "../lib/engine/batchnorm-kernels";
+import { setFusedLinearBatchNorm } from "../lib/engine/linear-batchnorm-kernels";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
 import { useStockBatchMatMul } from "../lib/engine/batched-matmul";
 import { NANOGPT_CPU_RECIPE, gptTrainer } from "./bench-gpt";
@@ -186,19 +187,25 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
 }
 
 /**
- * Lecture 04's deep BatchNorm MLP: steps/s of `train` with the fused BatchNorm kernels and without
- * (the ops formula), in alternating rounds so both see the same machine load; and kernels per step.
+ * Lecture 04's deep BatchNorm MLP: steps/s of `train` with each Linear -> BatchNorm1d -> Tanh block as
+ * one fused kernel, with only the BatchNorm fused, and with neither (the ops formula), in alternating
+ * rounds so that all see the same machine load; and kernels per step.
  * Also steps per CPU second (process.cpuUsage): on a shared, saturated machine the wall clock mostly
- * measures the other processes, while CPU time still compares the two versions fairly.
+ * measures the other processes, while CPU time still compares the versions fairly.
  */
 async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 100 };
-  const versions = [{ name: "fused BatchNorm kernels", fused: true }, { name: "BatchNorm as ops", fused: false }];
+  const versions = [
+    { name: "fused Linear -> BatchNorm1d -> Tanh blocks", blocks: true, batchNorm: true },
+    { name: "fused BatchNorm kernels", blocks: false, batchNorm: true },
+    { name: "BatchNorm as ops", blocks: false, batchNorm: false },
+  ];
   const results = versions.map(() => ({ wall: [] as number[], cpu: [] as number[], kernels: 0 }));
   const models = versions.map(() => deepMLP(config, new Generator(2147483647)));
   const generator = new Generator(1);
   const run = (i: number, n: number) => {
-    setFusedBatchNorm(versions[i].fused);
+    setFusedLinearBatchNorm(versions[i].blocks);
+    setFusedBatchNorm(versions[i].batchNorm);
     return train(models[i], randomBatches(data, BATCH, generator), { steps: n, learningRate: 0.1, progress: false });
   };
   for (const [i] of versions.entries()) {
@@ -218,6 +225,7 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
       results[i].cpu.push(roundSteps / ((cpu.user + cpu.system) / 1e6));
     }
   }
+  setFusedLinearBatchNorm(true);
   setFusedBatchNorm(true);
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];

@@ -4,6 +4,7 @@
 // so each fusion saves real time; each is tested against the plain formula on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { elementwiseInto } from "./wasm-c-functions";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
 
 /** -mean(log softmax(rows)[i, labels[i]]) for rows [N, C] and int32 labels [N], as one kernel. */
@@ -16,22 +17,43 @@ const SGD_UPDATE = "SgdUpdate";
 
 /** parameter - learningRate * gradient as one kernel (two otherwise: a Mul and a Sub). */
 export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learningRate: number): tf.Tensor | undefined {
-  if (tf.getBackend() !== "wasm" || parameter.dtype !== "float32" || gradient.dtype !== "float32") return undefined;
-  if (!tf.util.arraysEqual(parameter.shape, gradient.shape)) return undefined;
-  if (!tf.getKernel(SGD_UPDATE, "wasm")) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
-  return tf.engine().runKernel(SGD_UPDATE, { parameter, gradient }, { learningRate }) as tf.Tensor;
+  return fusedSgdUpdates([parameter], [gradient], learningRate)?.[0];
 }
 
-function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+/**
+ * parameters[i] - learningRate * gradients[i] for every i as one kernel (two per parameter
+ * otherwise), run by the backend's C multiply and subtract; `undefined` where that does not apply.
+ */
+export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[], learningRate: number): tf.Tensor[] | undefined {
+  if (tf.getBackend() !== "wasm" || parameters.length !== gradients.length) return undefined;
+  const fits = (p: tf.Tensor, i: number) => p.dtype === "float32" && gradients[i].dtype === "float32" && tf.util.arraysEqual(p.shape, gradients[i].shape);
+  if (!parameters.every(fits)) return undefined;
+  if (!tf.getKernel(SGD_UPDATE, "wasm")) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
+  const inputs: tf.NamedTensorMap = {};
+  parameters.forEach((p, i) => {
+    inputs[`parameter${i}`] = p;
+    inputs[`gradient${i}`] = gradients[i];
+  });
+  return tf.engine().runKernel(SGD_UPDATE, inputs, { learningRate, count: parameters.length }) as tf.Tensor[];
+}
+
+function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
-  const { parameter, gradient } = inputs as { parameter: tf.TensorInfo; gradient: tf.TensorInfo };
-  const learningRate = attrs!.learningRate as number;
-  const output = wasm.makeOutput(parameter.shape, "float32");
-  const p = wasm.typedArrayFromHeap(parameter);
-  const g = wasm.typedArrayFromHeap(gradient);
-  const updated = wasm.typedArrayFromHeap(output);
-  for (let i = 0; i < updated.length; i++) updated[i] = p[i] - learningRate * g[i];
-  return output;
+  const { learningRate, count } = attrs as { learningRate: number; count: number };
+  const rate = wasm.makeOutput([1], "float32");
+  wasm.typedArrayFromHeap(rate)[0] = learningRate;
+  const updated: tf.TensorInfo[] = [];
+  for (let i = 0; i < count; i++) {
+    const [parameter, gradient] = [inputs[`parameter${i}`]!, inputs[`gradient${i}`]!];
+    const step = wasm.makeOutput(gradient.shape, "float32");
+    elementwiseInto(wasm, "multiply", gradient, rate, step);
+    const output = wasm.makeOutput(parameter.shape, "float32");
+    elementwiseInto(wasm, "sub", parameter, step, output);
+    wasm.disposeData(step.dataId);
+    updated.push(output);
+  }
+  wasm.disposeData(rate.dataId);
+  return updated;
 }
 
 const ADAMW_UPDATE = "AdamWUpdate";

@@ -19,10 +19,13 @@
 // 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
 // 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
 // 10. BatchNorm's training forward and backward as one kernel each (lecture 04): batchnorm-kernels.ts.
+// 11. Lecture 04's Linear -> BatchNorm1d -> Tanh block as one kernel each way: linear-batchnorm-kernels.ts.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormKernels } from "./batchnorm-kernels";
 import { registerBatchedMatMul } from "./batched-matmul";
+import { float32Tanh } from "./float32-tanh";
+import { registerLinearBatchNormKernels } from "./linear-batchnorm-kernels";
 import { registerSumLeadingAxes } from "./sum-leading-axes";
 import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
@@ -53,6 +56,7 @@ export function registerWasmFixes(): void {
   tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
   tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
   registerBatchNormKernels(); // lecture 04's BatchNorm as one kernel each way: batchnorm-kernels.ts
+  registerLinearBatchNormKernels(); // and its whole Linear -> BatchNorm1d -> Tanh block: linear-batchnorm-kernels.ts
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -200,34 +204,14 @@ function gatherGradient(stock: GradFunc): GradFunc {
 // ---------------------------------------------------------------------------------------------------
 // 5. tanh and its gradient.
 
-// On [-c, c], tanh(x) = p(x) / q(x): the rational approximation that Eigen (and so TensorFlow's CPU
-// kernels) use for float32, within 2.4e-7 of the exact value, and much faster than libm's tanh.
-// Beyond c, sign(x) (1 - 2 / (exp(2|x|) + 1)), and beyond 9.02, where float32 tanh is exactly +-1,
-// just +-1: a saturated neuron's gradient, 1 - tanh^2, is then exactly 0, as with the stock kernel.
-const TANH_CLAMP = 7.90531110763549805;
-const TANH_ONE = 9.02;
-const P = [4.89352455891786e-3, 6.37261928875436e-4, 1.48572235717979e-5, 5.12229709037114e-8, -8.60467152213735e-11, 2.00018790482477e-13, -2.76076847742355e-16];
-const Q = [4.89352518554385e-3, 2.268434632439e-3, 1.18534705686654e-4, 1.19825839466702e-6];
-
+// The formula (Eigen's rational approximation) is in float32-tanh.ts.
 function tanh({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const x = inputs.x!;
   const output = wasm.makeOutput(x.shape, "float32");
   const xs = wasm.typedArrayFromHeap(x);
   const ys = wasm.typedArrayFromHeap(output);
-  const [p1, p3, p5, p7, p9, p11, p13] = P;
-  const [q0, q2, q4, q6] = Q;
-  for (let i = 0; i < xs.length; i++) {
-    const v = xs[i];
-    const a = Math.abs(v);
-    if (a > TANH_CLAMP) {
-      ys[i] = Math.sign(v) * (a >= TANH_ONE ? 1 : 1 - 2 / (Math.exp(2 * a) + 1));
-      continue;
-    }
-    const v2 = v * v;
-    const p = v * (p1 + v2 * (p3 + v2 * (p5 + v2 * (p7 + v2 * (p9 + v2 * (p11 + v2 * p13))))));
-    ys[i] = p / (q0 + v2 * (q2 + v2 * (q4 + v2 * q6)));
-  }
+  for (let i = 0; i < xs.length; i++) ys[i] = float32Tanh(xs[i]);
   return output;
 }
 
