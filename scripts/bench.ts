@@ -332,7 +332,8 @@ async function mlpProfiles(data: Dataset): Promise<void> {
 async function main(): Promise<void> {
   if (process.argv.includes("--compare-gpt")) return compareGpt();
   const steps = Number(option("steps") ?? 20_000);
-  const info = await initEngine(option("engine"));
+  // The GPT alone runs on the engine its notebook asks for (a thread per core); the rest on the default.
+  const info = await initEngine({ engine: option("engine"), threads: option("only") === "gpt" ? "cores" : undefined });
   const cpus = os.cpus();
   if (option("only") === "gpt") return gptSection(describeEngine(info));
   console.log(`Machine: ${cpus[0]?.model ?? "unknown CPU"}, ${cpus.length} cores, load average ${os.loadavg()[0].toFixed(2)}`);

@@ -1,10 +1,12 @@
 // The threaded WASM build (lib/engine/wasm-threads.ts) against the single-threaded one: the same small
 // GPT training in child processes, one per build, gives the same losses; every process exits on its own.
-// One thread is the default; ZTH_THREADS=n asks for the threaded build, and a threaded start that fails
-// (a pool worker dies) or takes too long falls back to the single-threaded build, never hangs.
+// One thread is the default; `threads: "cores"` or ZTH_THREADS=n asks for the threaded build, and a
+// threaded start that fails (a pool worker dies) or takes too long falls back to the single-threaded
+// build, never hangs.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as os from "node:os";
 import * as path from "node:path";
 
 interface ChildResult {
@@ -51,6 +53,15 @@ test("ZTH_THREADS=2 runs the threaded build on 2 threads, with the same losses",
   const threaded = train("ZTH_THREADS=2", { ZTH_THREADS: "2" });
   assert.match(threaded.engine, /^Engine: wasm \(SIMD, 2 threads\) \|/);
   assertSameLosses(threaded, single);
+});
+
+test('initEngine({ threads: "cores" }) runs a thread per core (at most 4); ZTH_THREADS=1 still wins', () => {
+  const cores = Math.min(4, os.availableParallelism());
+  const perCore = train("threads: cores", { ...withoutThreadsSetting(), THREADS_OPTION: "cores" });
+  assert.match(perCore.engine, new RegExp(`^Engine: wasm \\(SIMD, ${cores} threads?\\) \\|`));
+  assertSameLosses(perCore, single);
+  const forcedOne = train("threads: cores, ZTH_THREADS=1", { THREADS_OPTION: "cores", ZTH_THREADS: "1" });
+  assert.match(forcedOne.engine, /^Engine: wasm \(SIMD, 1 thread\) \|/);
 });
 
 test("a threaded start that takes too long falls back to the single-threaded build, with the reason in the engine line", () => {

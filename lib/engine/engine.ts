@@ -2,9 +2,11 @@
 //
 // Fastest first: tfjs-node (native TensorFlow, an optional dependency whose install needs the
 // internet), then WebAssembly with SIMD, then the plain JavaScript CPU backend. ZTH_ENGINE=node|wasm|cpu
-// forces one. WASM runs its single-threaded build by default; ZTH_THREADS=n (n > 1) runs its threaded
-// build on n threads, falling back to the single-threaded build if that fails or takes too long.
+// forces one. WASM runs its single-threaded build unless more threads are asked for: by the caller
+// (`initEngine({ threads: "cores" })`, as the GPT notebook does) or by ZTH_THREADS=n, which wins. The
+// threaded build falls back to the single-threaded one if it fails or takes too long.
 // Every notebook calls `initEngine()` in its first cell and prints what it got.
+import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmFixes } from "./wasm-fixes";
 import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
@@ -23,6 +25,13 @@ export interface EngineInfo {
 }
 
 export interface EngineOptions {
+  /** The engine to start (default: ZTH_ENGINE when set, else the fastest that loads). */
+  engine?: string;
+  /**
+   * WASM threads: a count, or "cores" for one per core (at most 4). Default 1. ZTH_THREADS, when set,
+   * wins, so a learner can choose without editing a notebook.
+   */
+  threads?: number | "cores";
   /** How long WASM's threaded build may take to start before the single-threaded build is used. */
   threadedStartTimeoutMs?: number;
 }
@@ -30,12 +39,17 @@ export interface EngineOptions {
 const ENGINE_NAMES: EngineName[] = ["node", "wasm", "cpu"];
 let current: EngineInfo | undefined;
 
-/** Picks and starts the fastest engine that loads (or the one ZTH_ENGINE names); safe to call twice. */
-export async function initEngine(forced: string | undefined = process.env.ZTH_ENGINE, options: EngineOptions = {}): Promise<EngineInfo> {
+/**
+ * Picks and starts the fastest engine that loads (or the one asked for); safe to call twice.
+ * `initEngine("cpu")` is short for `initEngine({ engine: "cpu" })`.
+ */
+export async function initEngine(engineOrOptions?: string | EngineOptions, moreOptions: EngineOptions = {}): Promise<EngineInfo> {
+  const options = typeof engineOrOptions === "object" ? engineOrOptions : { ...moreOptions, engine: engineOrOptions };
+  const forced = options.engine ?? process.env.ZTH_ENGINE;
   if (forced && !ENGINE_NAMES.includes(forced as EngineName)) {
     throw new Error(`ZTH_ENGINE=${forced} is not an engine: use one of ${ENGINE_NAMES.join(", ")} (or unset it).`);
   }
-  const threads = threadsWanted(); // checked first: a bad ZTH_THREADS is an error, not a silent fallback
+  const threads = threadsWanted(options.threads); // checked first: a bad ZTH_THREADS is an error, not a silent fallback
   if (current && (!forced || current.engine === forced)) return current;
   // Production mode silences TensorFlow.js's console banners (its "install tfjs-node" hint would show
   // up in every notebook as a red stderr block that reads like an error).
@@ -118,18 +132,23 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
 }
 
 /**
- * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else one thread.
- * Threads pay in large matmuls (2x at 512x512 on idle cores), but every kernel then waits for the
- * pool, and on this course's shared 2-core machine (load 4-8) that wait made every lecture's step
- * slower on 2 threads than on 1: the lecture-03 MLP 2.7-5x, lecture 04's BatchNorm MLP 3.4-7x, the
- * GPT ~3x (README.md, Engine). So threads stay opt-in, for idle machines and large models. The results
- * are the same either way but for float rounding (bitwise equal in the tests so far).
+ * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else what the caller asked for,
+ * else one. Threads pay only in large matmuls: side by side on idle cores here (README, Engine), the
+ * GPT step ran 1.1-1.3x faster on 2 threads, lecture 04's step about the same, the lecture-03 MLP
+ * 0.8x; on busy cores every kernel waits for the pool and all three ran 3-5x slower. So one thread is
+ * the default and the GPT notebook asks for the cores. Results agree within float rounding.
  */
-function threadsWanted(value: string | undefined = process.env.ZTH_THREADS): number {
-  if (value === undefined || value === "") return 1;
-  const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZTH_THREADS=${value} is not a thread count: use a whole number >= 1 (or unset it).`);
-  return threads;
+function threadsWanted(requested: number | "cores" | undefined, fromEnvironment: string | undefined = process.env.ZTH_THREADS): number {
+  if (fromEnvironment !== undefined && fromEnvironment !== "") {
+    const threads = Number(fromEnvironment);
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`ZTH_THREADS=${fromEnvironment} is not a thread count: use a whole number >= 1 (or unset it).`);
+    return threads;
+  }
+  if (requested === undefined) return 1;
+  // At most 4: measured only up to 2 here, and the GPT's matmuls are a few hundred rows.
+  if (requested === "cores") return Math.min(4, os.availableParallelism());
+  if (!Number.isInteger(requested) || requested < 1) throw new Error(`threads: ${requested} is not a thread count: use a whole number >= 1 or "cores".`);
+  return requested;
 }
 
 async function setBackend(name: string): Promise<void> {
