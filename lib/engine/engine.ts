@@ -43,8 +43,8 @@ let current: EngineInfo | undefined;
  * Picks and starts the fastest engine that loads (or the one asked for); safe to call twice.
  * `initEngine("cpu")` is short for `initEngine({ engine: "cpu" })`.
  */
-export async function initEngine(engineOrOptions?: string | EngineOptions, moreOptions: EngineOptions = {}): Promise<EngineInfo> {
-  const options = typeof engineOrOptions === "object" ? engineOrOptions : { ...moreOptions, engine: engineOrOptions };
+export async function initEngine(engineOrOptions?: string | EngineOptions): Promise<EngineInfo> {
+  const options = typeof engineOrOptions === "object" ? engineOrOptions : { engine: engineOrOptions };
   const forced = options.engine ?? process.env.ZTH_ENGINE;
   if (forced && !ENGINE_NAMES.includes(forced as EngineName)) {
     throw new Error(`ZTH_ENGINE=${forced} is not an engine: use one of ${ENGINE_NAMES.join(", ")} (or unset it).`);
