@@ -14,6 +14,7 @@ export * from "./display/progress";
 export * from "./data";
 export * from "./random";
 export * from "./python-random";
+export * from "./torch-random";
 export * from "./tokenizer";
 
 // 00 micrograd

@@ -83,6 +83,12 @@ export interface LinearOptions {
   bias?: boolean;
   /** Multiplies the initial weights: 5/3 before a tanh (Kaiming), see `linear` below. Default 1. */
   gain?: number;
+  /**
+   * Draw the bias as the lecture's raw tensors do, `b = randn(fanOut) * biasScale`, instead of starting
+   * at zeros without a draw. With a TorchGenerator, `biasScale: 0` gives zeros but takes the lecture's
+   * draws, so everything drawn after (the batches) is the lecture's too.
+   */
+  biasScale?: number;
 }
 
 /**
@@ -100,7 +106,11 @@ export class Linear extends TensorLayer {
     const gain = options.gain ?? 1;
     if (!Number.isFinite(gain)) throw new Error(`Linear: gain must be a finite number (got ${gain}).`);
     this.weight = tf.tidy(() => tf.variable(options.generator.randn([fanIn, fanOut]).mul(gain / Math.sqrt(fanIn))));
-    if (options.bias ?? true) this.bias = tf.variable(tf.zeros([fanOut]));
+    const biasScale = options.biasScale;
+    if (biasScale !== undefined && !Number.isFinite(biasScale)) throw new Error(`Linear: biasScale must be a finite number (got ${biasScale}).`);
+    if (options.bias ?? true) {
+      this.bias = tf.tidy(() => tf.variable(biasScale === undefined ? tf.zeros([fanOut]) : options.generator.randn([fanOut]).mul(biasScale)));
+    }
   }
 
   protected compute(x: tf.Tensor): tf.Tensor {
