@@ -215,17 +215,25 @@ export function resultLine(notebook: Notebook): string | undefined {
   return result;
 }
 
-/** The text of a live display (training progress): its text/plain, else the text of its HTML up to any picture. */
-function liveText(output: Output): string | undefined {
+/**
+ * The text of a live display (training progress): its text/plain, else the text that LiveDisplay puts
+ * beside its HTML (`data-live-text`, also for a live plot), else the HTML's text up to any picture.
+ */
+export function liveText(output: Output): string | undefined {
   if (output.output_type !== "display_data") return undefined;
   const data = (output.data ?? {}) as Record<string, string | string[]>;
   const plain = joinText(data["text/plain"]);
   if (plain) return plain.trim().split("\n").at(-1);
   const html = joinText(data["text/html"]);
+  const marked = /^\s*<div data-live-text="([^"]*)">/.exec(html);
+  if (marked) return unescapeHtml(marked[1]) || undefined;
   if (!html || html.includes("zth-plot")) return undefined; // a plot, not a progress line
-  const text = html.replace(/<(svg|script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]+>/g, " ")
-    .replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&").replace(/\s+/g, " ").trim();
+  const text = unescapeHtml(html.replace(/<(svg|script|style)\b[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]+>/g, " ")).replace(/\s+/g, " ").trim();
   return text || undefined;
+}
+
+function unescapeHtml(text: string): string {
+  return text.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
 }
 
 type Where = Pick<CellFailure, "cell" | "codeCell" | "firstLine">;

@@ -9,7 +9,7 @@ import { buildSite } from "../scripts/build-site";
 import { checkSite, formatSiteCheck } from "../scripts/check-site";
 import { projectRoot } from "../scripts/cli";
 import { type Notebook, type RunInfo, readNotebook, runInfoKey, writeNotebook } from "../scripts/notebook-file";
-import { executeNotebook, findFailures, formatResult, kernelEnvironment, listNotebooks, resultLine } from "../scripts/run-notebooks";
+import { executeNotebook, findFailures, formatResult, kernelEnvironment, listNotebooks, liveText, resultLine } from "../scripts/run-notebooks";
 
 const minutes = 60_000;
 // Apart from build/notebooks and build/site, which hold the course's full run.
@@ -120,6 +120,16 @@ test("the key result is the last printed line that starts with Result:", () => {
   notebook.cells[1].outputs = [{ output_type: "stream", name: "stdout", text: "loss 2.1\nResult: dev loss 2.1497\n" }];
   assert.equal(resultLine(notebook), "dev loss 2.1497");
   assert.equal(resultLine(tslabNotebook(["c"])), undefined);
+});
+
+test("the terminal's live line reads a live display's text, also when the display is a plot", () => {
+  const display = (data: Record<string, string>) => ({ output_type: "display_data", data: data, metadata: {} });
+  // LiveDisplay.update(html, text) puts the text beside the HTML; notebook 05 shows its progress as a plot
+  const plot = '<div data-live-text="step 25/2000 | 3.01 steps/s &amp; 11 min left"><div class="zth-plot" id="p"></div></div>';
+  assert.equal(liveText(display({ "text/html": plot })), "step 25/2000 | 3.01 steps/s & 11 min left");
+  assert.equal(liveText(display({ "text/html": '<div class="zth-plot" id="p"></div>' })), undefined); // an unmarked plot
+  assert.equal(liveText(display({ "text/html": "<div>step <b>1</b></div><svg><text>2.3</text></svg>" })), "step 1");
+  assert.equal(liveText(display({ "text/plain": "a\nstep 2" })), "step 2");
 });
 
 test("any stderr output counts as a failure", () => {

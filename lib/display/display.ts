@@ -48,7 +48,9 @@ export class LiveDisplay {
   async update(html: string, fallbackText: string): Promise<void> {
     if (this.display) {
       try {
-        this.display.html(html);
+        // The text rides along as an attribute, for tools that show live progress outside a browser
+        // (the course runner's terminal line), whatever the HTML is: a progress line or a whole plot.
+        this.display.html(`<div data-live-text="${escapeHtml(fallbackText)}">${html}</div>`);
         return await yieldToEventLoop();
       } catch (error) {
         if ((error as Error).message !== "Not ready") throw error;
