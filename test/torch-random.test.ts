@@ -4,8 +4,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { TorchGenerator } from "../lib/torch-random";
-import { Linear } from "../lib/layers";
+import { PythonRandom } from "../lib/python-random";
+import { BatchNorm1d, Embedding, Flatten, Linear, SequentialLanguageModel, Tanh } from "../lib/layers";
+import { MLPLanguageModel } from "../lib/mlp";
+import { buildDataset, splitWords } from "../lib/dataset";
+import { namesTokenizer } from "../lib/tokenizer";
+import { randomBatches } from "../lib/train";
+import type { LanguageModel } from "../lib/model";
 
 const lecture = () => new TorchGenerator(2147483647);
 
@@ -64,4 +72,34 @@ test("Linear with biasScale draws its bias as the lecture's raw tensors do", () 
     assert.throws(() => new Linear(2, 2, { generator: g, biasScale: NaN }), /biasScale/);
     layer.dispose();
   });
+});
+
+test("lecture 04's models, drawn from TorchGenerator, give PyTorch's loss on their first batch", (t) => {
+  const file = path.resolve(process.env.ZTH_DATA_MIRROR ?? path.join(__dirname, "..", "..", "shared", "data"), "names.txt");
+  if (!fs.existsSync(file)) return t.skip(`no names.txt at ${file}`);
+  const words = fs.readFileSync(file, "utf8").split("\n").filter((w) => w.length > 0);
+  const tokenizer = namesTokenizer(words);
+  const trainSet = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, 3);
+  const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };
+  const kaiming = 5 / 3 / Math.sqrt(30);
+  // PyTorch 1.13 with the lecture's code and seed (scripts/pytorch-reference/lecture04.py): "first batch"
+  const cases: [string, (g: TorchGenerator) => LanguageModel, number][] = [
+    ["original", (g) => new MLPLanguageModel(config, g), 27.8817],
+    ["softmax fixed", (g) => new MLPLanguageModel(config, g, { W2: 0.01, b2: 0 }), 3.3221],
+    ["W1 x 0.2", (g) => new MLPLanguageModel(config, g, { W1: 0.2, b1: 0.01, W2: 0.01, b2: 0 }), 3.3135],
+    ["Kaiming", (g) => new MLPLanguageModel(config, g, { W1: kaiming, b1: 0.01, W2: 0.01, b2: 0 }), 3.3179],
+    ["BatchNorm", (g) => new SequentialLanguageModel(3, [
+      new Embedding(27, 10, g), new Flatten(), new Linear(30, 200, { generator: g, bias: false, gain: 5 / 3 }),
+      new BatchNorm1d(200, { momentum: 0.001 }), new Tanh(),
+      new Linear(200, 27, { generator: g, gain: 0.01 * Math.sqrt(200), biasScale: 0 }),
+    ]), 3.3241],
+  ];
+  for (const [name, makeModel, pytorchLoss] of cases) {
+    const g = new TorchGenerator(2147483647);
+    const model = makeModel(g);
+    const batch = randomBatches(trainSet, 32, g)(); // torch.randint(0, Xtr.shape[0], (32,), generator=g)
+    const loss = tf.tidy(() => model.forward(batch.X, batch.Y, { training: true }).loss!.dataSync()[0]);
+    assert.equal(loss.toFixed(4), pytorchLoss.toFixed(4), name);
+    tf.dispose([batch.X, batch.Y, ...model.parameters()]);
+  }
 });
