@@ -4,6 +4,7 @@
 // so each fusion saves real time; each is tested against the plain formula on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { address, simdKernels } from "./simd-kernels";
 import { elementwiseInto } from "./wasm-c-functions";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
 
@@ -22,7 +23,8 @@ export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learni
 
 /**
  * parameters[i] - learningRate * gradients[i] for every i as one kernel (two per parameter
- * otherwise), run by the backend's C multiply and subtract; `undefined` where that does not apply.
+ * otherwise), run by our SIMD loop (simd-kernels.ts) or else the backend's C multiply and subtract;
+ * `undefined` where that does not apply.
  */
 export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[], learningRate: number): tf.Tensor[] | undefined {
   if (tf.getBackend() !== "wasm" || parameters.length !== gradients.length) return undefined;
@@ -40,6 +42,16 @@ export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[],
 function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { learningRate, count } = attrs as { learningRate: number; count: number };
+  const simd = simdKernels(wasm);
+  if (simd) {
+    // One call of our SIMD loop per parameter (simd-kernels.c), in the backend's memory.
+    return Array.from({ length: count }, (_, i) => {
+      const [parameter, gradient] = [inputs[`parameter${i}`]!, inputs[`gradient${i}`]!];
+      const output = wasm.makeOutput(parameter.shape, "float32");
+      simd.sgd_update(address(wasm, parameter), address(wasm, gradient), address(wasm, output), tf.util.sizeFromShape(parameter.shape), learningRate);
+      return output;
+    });
+  }
   const rate = wasm.makeOutput([1], "float32");
   wasm.typedArrayFromHeap(rate)[0] = learningRate;
   const updated: tf.TensorInfo[] = [];

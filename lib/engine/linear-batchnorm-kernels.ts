@@ -13,13 +13,15 @@
 // The forward kernel runs off the tape (its outputs feed nothing autograd follows but the link), so
 // the backward pass does not make zero gradients for its four other outputs, which it would for
 // every output of a recorded step that the loss does not use: four tensors per block per step.
-// The matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts); the BatchNorm formulas are
-// batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
+// Both kernels run as one call of our WebAssembly SIMD code (simd-kernels.c) where it loads; otherwise
+// the matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts) and the rest in JS loops. The
+// BatchNorm formulas are batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
 // Linear and BatchNorm1d layers keep their `out` for the diagnostics; gradients flow through y only
 // (a loss built on h or z would need the layers unfused: set retainGrad on them, see layers.ts).
 // test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
+import { address, simdKernels } from "./simd-kernels";
 import type { KernelArgs, WasmBackend } from "./wasm-backend";
 import { transposed, xnnMatMulInto } from "./wasm-c-functions";
 
@@ -111,6 +113,12 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const columns = weight.shape[1];
   const outputs = [[rows, columns], [rows, columns], [rows, columns], [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
+  const simd = simdKernels(wasm);
+  if (simd && columns >= 4) {
+    const [at, inputColumns] = [(info: tf.TensorInfo) => address(wasm, info), x.shape[1]];
+    simd.linear_batchnorm_forward(at(x), at(weight), at(gamma), at(beta), at(runningMean), at(runningVar), at(hInfo), at(zInfo), at(yInfo), at(meanInfo), at(varInfo), rows, inputColumns, columns, eps, momentum, tanh ? 1 : 0);
+    return outputs;
+  }
   // h^T [out, B] (copied into h below) where that packs less, h itself otherwise (see linearTransposed).
   const hT = rows < columns ? linearTransposed(wasm, x, weight) : undefined;
   if (!hT) xnnMatMulInto(wasm, x, weight, hInfo);
@@ -172,6 +180,15 @@ function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
   const { eps, tanh } = attrs as unknown as BlockAttrs;
   const [rows, columns] = hInfo.shape;
   const inputColumns = x.shape[1];
+  const simd = simdKernels(wasm);
+  if (simd && columns >= 4) {
+    const outputs = [[rows, inputColumns], weight.shape, [columns], [columns], [rows, columns], [columns, rows]].map((shape) => wasm.makeOutput(shape, "float32"));
+    const [dx, dweight, dgamma, dbeta, dh, dhT] = outputs.map((info) => address(wasm, info));
+    const at = (info: tf.TensorInfo) => address(wasm, info);
+    simd.linear_batchnorm_backward(at(x), at(weight), at(gamma), at(hInfo), at(yInfo), at(dyInfo), dx, dweight, dgamma, dbeta, dh, dhT, rows, inputColumns, columns, eps, tanh ? 1 : 0);
+    for (const scratch of outputs.slice(4)) wasm.disposeData(scratch.dataId);
+    return outputs.slice(0, 4);
+  }
   const [dweightInfo, dgammaInfo, dbetaInfo, dhInfo, dhTInfo, dxTInfo] = [weight.shape, [columns], [columns], [rows, columns], [columns, rows], [inputColumns, rows]].map((shape) =>
     wasm.makeOutput(shape, "float32"),
   );

@@ -6,6 +6,8 @@ import * as tf from "@tensorflow/tfjs";
 export interface WasmModule {
   cwrap(name: string, returnType: null, argumentTypes: string[]): (...args: unknown[]) => void;
   tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+  /** The module's exports; `memory` is there in the single-threaded build (the threaded one imports it). */
+  asm?: { memory?: WebAssembly.Memory };
 }
 
 // A kernel reads and writes tensors through typed-array views of the WebAssembly memory. An allocation

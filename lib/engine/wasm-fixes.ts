@@ -19,7 +19,8 @@
 // 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
 // 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
 // 10. BatchNorm's training forward and backward as one kernel each (lecture 04): batchnorm-kernels.ts.
-// 11. Lecture 04's Linear -> BatchNorm1d -> Tanh block as one kernel each way: linear-batchnorm-kernels.ts.
+// 11. Lecture 04's Linear -> BatchNorm1d -> Tanh block as one kernel each way: linear-batchnorm-kernels.ts,
+//     which runs it (and SGD's update, fused-ops.ts) on our own WebAssembly SIMD code: simd-kernels.ts.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormKernels } from "./batchnorm-kernels";
