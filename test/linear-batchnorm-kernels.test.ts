@@ -99,6 +99,9 @@ test("the deep net's training step runs one fused kernel per block each way and 
   assert.equal(count("LinearBatchNormTrain"), 6, "five hidden blocks and the last Linear -> BatchNorm1d");
   assert.equal(count("LinearBatchNormTrainGrad"), 6);
   assert.equal(count("BatchMatMul") + count("BatchNormTrain") + count("Tanh"), 0, "no layer runs on its own");
+  assert.equal(count("Identity"), 0, "saved tensors share their data (wasm-fixes.ts, 12)");
+  const forwardAndBackward = kernels.length - count("Multiply") - count("Sub"); // the update here is the plain formula
+  assert.ok(forwardAndBackward <= 25, `${forwardAndBackward} kernels per step before the update`);
   const tensors = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) step();
   assert.equal(tf.memory().numTensors, tensors, "tensors per step");
