@@ -3,14 +3,14 @@
 // is bound by the number of kernels it launches (FACTS: a WASM kernel costs 4-12 us however small),
 // so each fusion saves real time; each is tested against the plain formula on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { address, simdKernels } from "./simd-kernels";
 import { elementwiseInto } from "./wasm-c-functions";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
 
 /** -mean(log softmax(rows)[i, labels[i]]) for rows [N, C] and int32 labels [N], as one kernel. */
 export function fusedCrossEntropy(rows: tf.Tensor, labels: tf.Tensor): tf.Scalar | undefined {
-  if (!tf.getKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend())) return undefined;
+  if (!hasKernel(SOFTMAX_CROSS_ENTROPY)) return undefined;
   return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: rows, targets: labels }) as tf.Scalar;
 }
 
@@ -30,7 +30,7 @@ export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[],
   if (tf.getBackend() !== "wasm" || parameters.length !== gradients.length) return undefined;
   const fits = (p: tf.Tensor, i: number) => p.dtype === "float32" && gradients[i].dtype === "float32" && tf.util.arraysEqual(p.shape, gradients[i].shape);
   if (!parameters.every(fits)) return undefined;
-  if (!tf.getKernel(SGD_UPDATE, "wasm")) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
+  if (!hasKernel(SGD_UPDATE)) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
   const inputs: tf.NamedTensorMap = {};
   parameters.forEach((p, i) => {
     inputs[`parameter${i}`] = p;
@@ -96,7 +96,7 @@ export function fusedAdamWUpdate(
   if (tf.getBackend() !== "wasm") return undefined;
   const inputs = [parameter, gradient, m, v];
   if (inputs.some((t) => t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, parameter.shape))) return undefined;
-  if (!tf.getKernel(ADAMW_UPDATE, "wasm")) tf.registerKernel({ kernelName: ADAMW_UPDATE, backendName: "wasm", kernelFunc: adamWUpdate as unknown as tf.KernelFunc });
+  if (!hasKernel(ADAMW_UPDATE)) tf.registerKernel({ kernelName: ADAMW_UPDATE, backendName: "wasm", kernelFunc: adamWUpdate as unknown as tf.KernelFunc });
   return tf.engine().runKernel(ADAMW_UPDATE, { parameter, gradient, m, v }, { ...attrs }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 

@@ -22,7 +22,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
 import { address, simdKernels } from "./simd-kernels";
-import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { transposed, xnnMatMulInto } from "./wasm-c-functions";
 
 const LINEAR_BATCH_NORM_TRAIN = "LinearBatchNormTrain";
@@ -70,7 +70,7 @@ export function fusedLinearBatchNormTraining(
   norm: { gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningVar: tf.Variable },
   attrs: BlockAttrs,
 ): FusedBlockOutputs | undefined {
-  if (!fusedEnabled || tf.getBackend() !== "wasm" || !tf.getKernel(LINEAR_BATCH_NORM_TRAIN, "wasm")) return undefined;
+  if (!fusedEnabled || tf.getBackend() !== "wasm" || !hasKernel(LINEAR_BATCH_NORM_TRAIN)) return undefined;
   const [inputs, outputs] = weight.shape;
   const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && x.shape[0] >= 2 && norm.gamma.shape[0] === outputs;
   if (!fits) return undefined;

@@ -40,3 +40,19 @@ export function replaceKernel(kernelName: string, make: (stock: Kernel) => Kerne
   // The stock setup (binding its WebAssembly function) still runs, for the calls handed back to it.
   tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc, setupFunc: stock.setupFunc });
 }
+
+const knownKernels = new Map<string, Set<string>>();
+
+/**
+ * Whether the active backend has `kernelName`: tf.getKernel, with each yes remembered, since it builds a
+ * key string per call and a training step asks several times (a kernel, once registered, stays).
+ */
+export function hasKernel(kernelName: string): boolean {
+  const backendName = tf.getBackend();
+  let known = knownKernels.get(backendName);
+  if (known?.has(kernelName)) return true;
+  if (!tf.getKernel(kernelName, backendName)) return false;
+  if (!known) knownKernels.set(backendName, (known = new Set()));
+  known.add(kernelName);
+  return true;
+}
