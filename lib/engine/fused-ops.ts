@@ -28,14 +28,15 @@ export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learni
  */
 export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[], learningRate: number): tf.Tensor[] | undefined {
   if (tf.getBackend() !== "wasm" || parameters.length !== gradients.length) return undefined;
-  const fits = (p: tf.Tensor, i: number) => p.dtype === "float32" && gradients[i].dtype === "float32" && tf.util.arraysEqual(p.shape, gradients[i].shape);
-  if (!parameters.every(fits)) return undefined;
-  if (!hasKernel(SGD_UPDATE)) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
+  // Input 2i is parameter i, 2i + 1 its gradient: integer keys are cheaper than names built per call.
   const inputs: tf.NamedTensorMap = {};
-  parameters.forEach((p, i) => {
-    inputs[`parameter${i}`] = p;
-    inputs[`gradient${i}`] = gradients[i];
-  });
+  for (let i = 0; i < parameters.length; i++) {
+    const [p, g] = [parameters[i], gradients[i]];
+    if (p.dtype !== "float32" || g.dtype !== "float32" || !tf.util.arraysEqual(p.shape, g.shape)) return undefined;
+    inputs[2 * i] = p;
+    inputs[2 * i + 1] = g;
+  }
+  if (!hasKernel(SGD_UPDATE)) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
   return tf.engine().runKernel(SGD_UPDATE, inputs, { learningRate, count: parameters.length }) as tf.Tensor[];
 }
 
@@ -43,20 +44,21 @@ function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { learningRate, count } = attrs as { learningRate: number; count: number };
   const simd = simdKernels(wasm);
+  const updated: tf.TensorInfo[] = [];
   if (simd) {
     // One call of our SIMD loop per parameter (simd-kernels.c), in the backend's memory.
-    return Array.from({ length: count }, (_, i) => {
-      const [parameter, gradient] = [inputs[`parameter${i}`]!, inputs[`gradient${i}`]!];
+    for (let i = 0; i < count; i++) {
+      const [parameter, gradient] = [inputs[2 * i]!, inputs[2 * i + 1]!];
       const output = wasm.makeOutput(parameter.shape, "float32");
       simd.sgd_update(address(wasm, parameter), address(wasm, gradient), address(wasm, output), tf.util.sizeFromShape(parameter.shape), learningRate);
-      return output;
-    });
+      updated.push(output);
+    }
+    return updated;
   }
   const rate = wasm.makeOutput([1], "float32");
   wasm.typedArrayFromHeap(rate)[0] = learningRate;
-  const updated: tf.TensorInfo[] = [];
   for (let i = 0; i < count; i++) {
-    const [parameter, gradient] = [inputs[`parameter${i}`]!, inputs[`gradient${i}`]!];
+    const [parameter, gradient] = [inputs[2 * i]!, inputs[2 * i + 1]!];
     const step = wasm.makeOutput(gradient.shape, "float32");
     elementwiseInto(wasm, "multiply", gradient, rate, step);
     const output = wasm.makeOutput(parameter.shape, "float32");

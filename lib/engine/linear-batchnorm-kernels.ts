@@ -115,8 +115,9 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
   const simd = simdKernels(wasm);
   if (simd && columns >= 4) {
-    const [at, inputColumns] = [(info: tf.TensorInfo) => address(wasm, info), x.shape[1]];
-    simd.linear_batchnorm_forward(at(x), at(weight), at(gamma), at(beta), at(runningMean), at(runningVar), at(hInfo), at(zInfo), at(yInfo), at(meanInfo), at(varInfo), rows, inputColumns, columns, eps, momentum, tanh ? 1 : 0);
+    const [xAt, weightAt, gammaAt, betaAt, meanAt, varAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, beta), address(wasm, runningMean), address(wasm, runningVar)];
+    const [yAt, hAt, zAt, newMeanAt, newVarAt] = [address(wasm, yInfo), address(wasm, hInfo), address(wasm, zInfo), address(wasm, meanInfo), address(wasm, varInfo)];
+    simd.linear_batchnorm_forward(xAt, weightAt, gammaAt, betaAt, meanAt, varAt, hAt, zAt, yAt, newMeanAt, newVarAt, rows, x.shape[1], columns, eps, momentum, tanh ? 1 : 0);
     return outputs;
   }
   // h^T [out, B] (copied into h below) where that packs less, h itself otherwise (see linearTransposed).
@@ -182,12 +183,14 @@ function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
   const inputColumns = x.shape[1];
   const simd = simdKernels(wasm);
   if (simd && columns >= 4) {
-    const outputs = [[rows, inputColumns], weight.shape, [columns], [columns], [rows, columns], [columns, rows]].map((shape) => wasm.makeOutput(shape, "float32"));
-    const [dx, dweight, dgamma, dbeta, dh, dhT] = outputs.map((info) => address(wasm, info));
-    const at = (info: tf.TensorInfo) => address(wasm, info);
-    simd.linear_batchnorm_backward(at(x), at(weight), at(gamma), at(hInfo), at(yInfo), at(dyInfo), dx, dweight, dgamma, dbeta, dh, dhT, rows, inputColumns, columns, eps, tanh ? 1 : 0);
-    for (const scratch of outputs.slice(4)) wasm.disposeData(scratch.dataId);
-    return outputs.slice(0, 4);
+    const outputs = [wasm.makeOutput([rows, inputColumns], "float32"), wasm.makeOutput(weight.shape, "float32"), wasm.makeOutput([columns], "float32"), wasm.makeOutput([columns], "float32")];
+    const [dhInfo, dhTInfo] = [wasm.makeOutput([rows, columns], "float32"), wasm.makeOutput([columns, rows], "float32")]; // scratch
+    const [xAt, weightAt, gammaAt, hAt, yAt, dyAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, hInfo), address(wasm, yInfo), address(wasm, dyInfo)];
+    const [dxAt, dweightAt, dgammaAt, dbetaAt] = [address(wasm, outputs[0]), address(wasm, outputs[1]), address(wasm, outputs[2]), address(wasm, outputs[3])];
+    simd.linear_batchnorm_backward(xAt, weightAt, gammaAt, hAt, yAt, dyAt, dxAt, dweightAt, dgammaAt, dbetaAt, address(wasm, dhInfo), address(wasm, dhTInfo), rows, inputColumns, columns, eps, tanh ? 1 : 0);
+    wasm.disposeData(dhInfo.dataId);
+    wasm.disposeData(dhTInfo.dataId);
+    return outputs;
   }
   const [dweightInfo, dgammaInfo, dbetaInfo, dhInfo, dhTInfo, dxTInfo] = [weight.shape, [columns], [columns], [rows, columns], [columns, rows], [inputColumns, rows]].map((shape) =>
     wasm.makeOutput(shape, "float32"),
