@@ -237,7 +237,7 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   for (const [i, { name }] of versions.entries()) {
     const r = results[i];
     console.log(
-      `  ${name}: ${r.kernels} kernels per step; train(): ${median(r.wall).toFixed(0)} steps/s median ` +
+      `  ${name}: ${r.kernels} kernels per step; train(): ${median(r.wall).toFixed(0)} steps/s median [${r.wall.map((w) => w.toFixed(0)).join(" ")}] ` +
         `(best ${Math.max(...r.wall).toFixed(0)}), ${median(r.cpu).toFixed(0)} steps per CPU second`,
     );
   }
