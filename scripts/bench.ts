@@ -1,8 +1,8 @@
 // Training-step speed of each lecture on the default engine: 00 micrograd's moons MLP, 02 the bigram
 // net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32),
 // 04 the deep BatchNorm MLP (five 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its
-// fused blocks, its fused BatchNorm kernels alone, and neither, side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
-// with where a step's time goes.
+// fused blocks (with and without our SIMD kernels), its fused BatchNorm kernels alone, and neither,
+// side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes, with where a step's time goes.
 //
 //   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt]
 //   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
@@ -25,6 +25,7 @@ import { bigramNetLoss } from "../lib/bigram-net";
 import { deepMLP } from "../lib/layers";
 import { setFusedBatchNorm } from "../lib/engine/batchnorm-kernels";
 import { setFusedLinearBatchNorm } from "../lib/engine/linear-batchnorm-kernels";
+import { setSimdKernels } from "../lib/engine/simd-kernels";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
 import { useStockBatchMatMul } from "../lib/engine/batched-matmul";
 import { NANOGPT_CPU_RECIPE, gptTrainer } from "./bench-gpt";
@@ -188,17 +189,19 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
 
 /**
  * Lecture 04's deep BatchNorm MLP: steps/s of `train` with each Linear -> BatchNorm1d -> Tanh block as
- * one fused kernel, with only the BatchNorm fused, and with neither (the ops formula), in alternating
- * rounds so that all see the same machine load; and kernels per step.
+ * one fused kernel (on our SIMD code, or on XNNPACK and JS loops), with only the BatchNorm fused, and
+ * with neither (the ops formula), in alternating rounds so that all see the same machine load; and
+ * kernels per step.
  * Also steps per CPU second (process.cpuUsage): on a shared, saturated machine the wall clock mostly
  * measures the other processes, while CPU time still compares the versions fairly.
  */
 async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 100 };
   const versions = [
-    { name: "fused Linear -> BatchNorm1d -> Tanh blocks", blocks: true, batchNorm: true },
-    { name: "fused BatchNorm kernels", blocks: false, batchNorm: true },
-    { name: "BatchNorm as ops", blocks: false, batchNorm: false },
+    { name: "fused Linear -> BatchNorm1d -> Tanh blocks, SIMD kernels", blocks: true, batchNorm: true, simd: true },
+    { name: "fused blocks on XNNPACK and JS loops (no SIMD kernels)", blocks: true, batchNorm: true, simd: false },
+    { name: "fused BatchNorm kernels", blocks: false, batchNorm: true, simd: false },
+    { name: "BatchNorm as ops", blocks: false, batchNorm: false, simd: false },
   ];
   const results = versions.map(() => ({ wall: [] as number[], cpu: [] as number[], kernels: 0 }));
   const models = versions.map(() => deepMLP(config, new Generator(2147483647)));
@@ -206,6 +209,7 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   const run = (i: number, n: number) => {
     setFusedLinearBatchNorm(versions[i].blocks);
     setFusedBatchNorm(versions[i].batchNorm);
+    setSimdKernels(versions[i].simd);
     return train(models[i], randomBatches(data, BATCH, generator), { steps: n, learningRate: 0.1, progress: false });
   };
   for (const [i] of versions.entries()) {
@@ -227,12 +231,13 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   }
   setFusedLinearBatchNorm(true);
   setFusedBatchNorm(true);
+  setSimdKernels(true);
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
   for (const [i, { name }] of versions.entries()) {
     const r = results[i];
     console.log(
-      `  ${name}: ${r.kernels} kernels per step; train(): ${median(r.wall).toFixed(0)} steps/s median ` +
+      `  ${name}: ${r.kernels} kernels per step; train(): ${median(r.wall).toFixed(0)} steps/s median [${r.wall.map((w) => w.toFixed(0)).join(" ")}] ` +
         `(best ${Math.max(...r.wall).toFixed(0)}), ${median(r.cpu).toFixed(0)} steps per CPU second`,
     );
   }

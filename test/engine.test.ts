@@ -269,6 +269,24 @@ test("on WASM: backprop through a lookup leaks no tensors", () => {
   tf.dispose([C, X]);
 });
 
+test("on WASM: tensors saved for the backward pass share their data (no Identity kernel), survive the forward pass's tidy, and leak nothing", async () => {
+  const x = tf.variable(tf.tensor2d(values([4, 3], 40), [4, 3]));
+  const w = tf.tensor2d(values([3, 2], 41), [3, 2]);
+  // tanh saves its output, matMul its inputs; the inner tidy frees the forward's own tensors.
+  const gradient = () => tf.grads((v: tf.Tensor) => tf.tidy(() => tf.tanh(v).matMul(w).square().sum()))([x])[0];
+  const before = tf.memory().numTensors;
+  const { kernels, result } = await tf.profile(() => tf.tidy(() => Array.from(gradient().dataSync())));
+  assert.equal(tf.memory().numTensors, before, "tensors");
+  assert.equal(kernels.filter((k) => k.name === "Identity").length, 0, "Identity kernels");
+  const expected = tf.tidy(() => {
+    const t = tf.tanh(x);
+    const y = t.matMul(w);
+    return Array.from(y.mul(2).matMul(w.transpose()).mul(tf.onesLike(t).sub(t.square())).dataSync()); // 2y w^T (1 - tanh^2)
+  });
+  assertAllClose(result as number[], expected, "d/dx");
+  tf.dispose([x, w]);
+});
+
 test("initEngine('cpu') switches to the CPU backend afterwards", async () => {
   const info = await initEngine("cpu");
   assert.equal(info.engine, "cpu");

@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
 import { fusedSgdUpdate, fusedSgdUpdates } from "../lib/engine/fused-ops";
+import { setSimdKernels } from "../lib/engine/simd-kernels";
 import { SGD } from "../lib/optim";
 import { Generator } from "../lib/random";
 
@@ -32,19 +33,23 @@ test("the fused SGD update equals p - lr * grad on the CPU backend", () => {
   for (let i = 0; i < fused.length; i++) assert.ok(Math.abs(fused[i] - expected[i]) < 1e-6, `element ${i}: ${fused[i]} vs ${expected[i]}`);
 });
 
-test("the fused SGD update of several parameters at once (one kernel) equals p - lr * grad for each, on the CPU backend", async () => {
-  const shapes = [[30, 100], [100], [27, 10], [1]];
-  const g = new Generator(4);
-  const values = shapes.map((shape) => ({ shape, p: Array.from(g.randn(shape).dataSync()), grad: Array.from(g.randn(shape).dataSync()) }));
-  const expected = onBackend("cpu", () => tf.tidy(() => values.map(({ shape, p, grad }) => Array.from(tf.tensor(p, shape).sub(tf.tensor(grad, shape).mul(0.05)).dataSync()))));
-  const { kernels, result } = await tf.profile(() =>
-    tf.tidy(() => fusedSgdUpdates(values.map((v) => tf.tensor(v.p, v.shape)), values.map((v) => tf.tensor(v.grad, v.shape)), 0.05)!.map((t) => Array.from(t.dataSync()))),
-  );
-  assert.equal(kernels.filter((k) => k.name === "SgdUpdate").length, 1, "one kernel");
-  (result as number[][]).forEach((updated, i) => {
-    for (let j = 0; j < updated.length; j++) assert.ok(Math.abs(updated[j] - expected[i][j]) < 1e-6, `parameter ${i}, element ${j}: ${updated[j]} vs ${expected[i][j]}`);
+// With our SIMD loop (simd-kernels.c) and without it (the threaded build: the backend's C functions).
+for (const simd of [true, false]) {
+  test(`the fused SGD update of several parameters at once (one kernel${simd ? ", SIMD loop" : ", C functions"}) equals p - lr * grad for each, on the CPU backend`, async () => {
+    setSimdKernels(simd);
+    const shapes = [[30, 100], [100], [27, 10], [1], [7]];
+    const g = new Generator(4);
+    const values = shapes.map((shape) => ({ shape, p: Array.from(g.randn(shape).dataSync()), grad: Array.from(g.randn(shape).dataSync()) }));
+    const expected = onBackend("cpu", () => tf.tidy(() => values.map(({ shape, p, grad }) => Array.from(tf.tensor(p, shape).sub(tf.tensor(grad, shape).mul(0.05)).dataSync()))));
+    const { kernels, result } = await tf.profile(() =>
+      tf.tidy(() => fusedSgdUpdates(values.map((v) => tf.tensor(v.p, v.shape)), values.map((v) => tf.tensor(v.grad, v.shape)), 0.05)!.map((t) => Array.from(t.dataSync()))),
+    ).finally(() => setSimdKernels(true));
+    assert.equal(kernels.filter((k) => k.name === "SgdUpdate").length, 1, "one kernel");
+    (result as number[][]).forEach((updated, i) => {
+      for (let j = 0; j < updated.length; j++) assert.ok(Math.abs(updated[j] - expected[i][j]) < 1e-6, `parameter ${i}, element ${j}: ${updated[j]} vs ${expected[i][j]}`);
+    });
   });
-});
+}
 
 test("the fused SGD update steps aside where it does not apply: other backends, other shapes", () => {
   tf.tidy(() => {

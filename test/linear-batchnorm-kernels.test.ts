@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
 import { setFusedLinearBatchNorm } from "../lib/engine/linear-batchnorm-kernels";
+import { setSimdKernels } from "../lib/engine/simd-kernels";
 import { BatchNorm1d, Tanh, deepMLP } from "../lib/layers";
 import { Generator } from "../lib/random";
 import { assertClose, on } from "./backend-comparison";
@@ -18,18 +19,18 @@ before(async () => {
 
 const CONFIG = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 40, nLayers: 3 };
 
-function batch(seed: number) {
+function batch(seed: number, size = 32) {
   const g = new Generator(seed);
-  const X = tf.tensor2d(Array.from({ length: 32 * 3 }, () => g.integer(27)), [32, 3], "int32");
-  const Y = tf.tensor1d(Array.from({ length: 32 }, () => g.integer(27)), "int32");
+  const X = tf.tensor2d(Array.from({ length: size * 3 }, () => g.integer(27)), [size, 3], "int32");
+  const Y = tf.tensor1d(Array.from({ length: size }, () => g.integer(27)), "int32");
   return { X, Y };
 }
 
 /** One training step's numbers: loss, gradients, running statistics, layer outputs, Tanh output gradients. */
-function stepNumbers(): number[][] {
-  const model = deepMLP(CONFIG, new Generator(2147483647));
+function stepNumbers(config: typeof CONFIG = CONFIG, batchSize = 32): number[][] {
+  const model = deepMLP(config, new Generator(2147483647));
   for (const layer of model.layers) if (layer instanceof Tanh) layer.retainGrad = true;
-  const { X, Y } = batch(1);
+  const { X, Y } = batch(1, batchSize);
   const parameters = model.parameters();
   const { value, grads } = tf.valueAndGrads(() => model.forward(X, Y, { training: true }).loss!)(parameters);
   const norms = model.layers.filter((l): l is BatchNorm1d => l instanceof BatchNorm1d);
@@ -62,6 +63,28 @@ test("fused blocks on WASM: the same numbers as the unfused WASM path", async ()
   }
 });
 
+// The SIMD kernels (simd-kernels.c) work on four columns and tiles of 4 x 8 at a time: odd sizes take
+// their remainder paths (widths 13 and 6, a batch of 7, 30 inputs); width 3 takes the JS loops.
+for (const [nHidden, batchSize] of [[13, 7], [6, 32], [3, 5]]) {
+  test(`fused blocks, width ${nHidden}, batch ${batchSize}: the same numbers as the CPU backend's ops`, async () => {
+    const config = { ...CONFIG, nHidden };
+    const cpu = await on("cpu", () => stepNumbers(config, batchSize));
+    const wasm = await on("wasm", () => stepNumbers(config, batchSize));
+    for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i}`);
+  });
+}
+
+test("fused blocks without the SIMD kernels (the threaded build's path): the same numbers as the CPU backend's ops", async () => {
+  const cpu = await on("cpu", stepNumbers);
+  setSimdKernels(false);
+  try {
+    const wasm = await on("wasm", stepNumbers);
+    for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i}`);
+  } finally {
+    setSimdKernels(true);
+  }
+});
+
 test("the deep net's training step runs one fused kernel per block each way and leaks nothing", async () => {
   const model = deepMLP({ ...CONFIG, nLayers: 5, nHidden: 100 }, new Generator(3));
   const { X, Y } = batch(2);
@@ -76,6 +99,9 @@ test("the deep net's training step runs one fused kernel per block each way and 
   assert.equal(count("LinearBatchNormTrain"), 6, "five hidden blocks and the last Linear -> BatchNorm1d");
   assert.equal(count("LinearBatchNormTrainGrad"), 6);
   assert.equal(count("BatchMatMul") + count("BatchNormTrain") + count("Tanh"), 0, "no layer runs on its own");
+  assert.equal(count("Identity"), 0, "saved tensors share their data (wasm-fixes.ts, 12)");
+  const forwardAndBackward = kernels.length - count("Multiply") - count("Sub"); // the update here is the plain formula
+  assert.ok(forwardAndBackward <= 25, `${forwardAndBackward} kernels per step before the update`);
   const tensors = tf.memory().numTensors;
   for (let i = 0; i < 3; i++) step();
   assert.equal(tf.memory().numTensors, tensors, "tensors per step");

@@ -12,21 +12,12 @@
 // recomputes the batch mean and variance from x (one cheap pass) instead of saving them.
 // test/layers.test.ts compares both kernels with the ops version on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
 const BATCH_NORM_TRAIN = "BatchNormTrain";
 const BATCH_NORM_TRAIN_GRAD = "BatchNormTrainGrad";
 
 let fusedEnabled = true;
-
-// tf.getKernel builds a key string per call, and a step asks once per BatchNorm: remember the answer.
-const kernelAvailable = new Map<string, boolean>();
-function hasKernel(kernelName: string): boolean {
-  const key = `${tf.getBackend()}/${kernelName}`;
-  let available = kernelAvailable.get(key);
-  if (available === undefined) kernelAvailable.set(key, (available = tf.getKernel(kernelName, tf.getBackend()) !== undefined));
-  return available;
-}
 
 /** Turns the fused kernels off (the ops version runs) or back on: for side-by-side benchmarks. */
 export function setFusedBatchNorm(enabled: boolean): void {

@@ -3,13 +3,14 @@
 // is bound by the number of kernels it launches (FACTS: a WASM kernel costs 4-12 us however small),
 // so each fusion saves real time; each is tested against the plain formula on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
-import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
+import { address, simdKernels } from "./simd-kernels";
 import { elementwiseInto } from "./wasm-c-functions";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
 
 /** -mean(log softmax(rows)[i, labels[i]]) for rows [N, C] and int32 labels [N], as one kernel. */
 export function fusedCrossEntropy(rows: tf.Tensor, labels: tf.Tensor): tf.Scalar | undefined {
-  if (!tf.getKernel(SOFTMAX_CROSS_ENTROPY, tf.getBackend())) return undefined;
+  if (!hasKernel(SOFTMAX_CROSS_ENTROPY)) return undefined;
   return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: rows, targets: labels }) as tf.Scalar;
 }
 
@@ -22,29 +23,42 @@ export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learni
 
 /**
  * parameters[i] - learningRate * gradients[i] for every i as one kernel (two per parameter
- * otherwise), run by the backend's C multiply and subtract; `undefined` where that does not apply.
+ * otherwise), run by our SIMD loop (simd-kernels.ts) or else the backend's C multiply and subtract;
+ * `undefined` where that does not apply.
  */
 export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[], learningRate: number): tf.Tensor[] | undefined {
   if (tf.getBackend() !== "wasm" || parameters.length !== gradients.length) return undefined;
-  const fits = (p: tf.Tensor, i: number) => p.dtype === "float32" && gradients[i].dtype === "float32" && tf.util.arraysEqual(p.shape, gradients[i].shape);
-  if (!parameters.every(fits)) return undefined;
-  if (!tf.getKernel(SGD_UPDATE, "wasm")) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
+  // Input 2i is parameter i, 2i + 1 its gradient: integer keys are cheaper than names built per call.
   const inputs: tf.NamedTensorMap = {};
-  parameters.forEach((p, i) => {
-    inputs[`parameter${i}`] = p;
-    inputs[`gradient${i}`] = gradients[i];
-  });
+  for (let i = 0; i < parameters.length; i++) {
+    const [p, g] = [parameters[i], gradients[i]];
+    if (p.dtype !== "float32" || g.dtype !== "float32" || !tf.util.arraysEqual(p.shape, g.shape)) return undefined;
+    inputs[2 * i] = p;
+    inputs[2 * i + 1] = g;
+  }
+  if (!hasKernel(SGD_UPDATE)) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
   return tf.engine().runKernel(SGD_UPDATE, inputs, { learningRate, count: parameters.length }) as tf.Tensor[];
 }
 
 function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { learningRate, count } = attrs as { learningRate: number; count: number };
+  const simd = simdKernels(wasm);
+  const updated: tf.TensorInfo[] = [];
+  if (simd) {
+    // One call of our SIMD loop per parameter (simd-kernels.c), in the backend's memory.
+    for (let i = 0; i < count; i++) {
+      const [parameter, gradient] = [inputs[2 * i]!, inputs[2 * i + 1]!];
+      const output = wasm.makeOutput(parameter.shape, "float32");
+      simd.sgd_update(address(wasm, parameter), address(wasm, gradient), address(wasm, output), tf.util.sizeFromShape(parameter.shape), learningRate);
+      updated.push(output);
+    }
+    return updated;
+  }
   const rate = wasm.makeOutput([1], "float32");
   wasm.typedArrayFromHeap(rate)[0] = learningRate;
-  const updated: tf.TensorInfo[] = [];
   for (let i = 0; i < count; i++) {
-    const [parameter, gradient] = [inputs[`parameter${i}`]!, inputs[`gradient${i}`]!];
+    const [parameter, gradient] = [inputs[2 * i]!, inputs[2 * i + 1]!];
     const step = wasm.makeOutput(gradient.shape, "float32");
     elementwiseInto(wasm, "multiply", gradient, rate, step);
     const output = wasm.makeOutput(parameter.shape, "float32");
@@ -84,7 +98,7 @@ export function fusedAdamWUpdate(
   if (tf.getBackend() !== "wasm") return undefined;
   const inputs = [parameter, gradient, m, v];
   if (inputs.some((t) => t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, parameter.shape))) return undefined;
-  if (!tf.getKernel(ADAMW_UPDATE, "wasm")) tf.registerKernel({ kernelName: ADAMW_UPDATE, backendName: "wasm", kernelFunc: adamWUpdate as unknown as tf.KernelFunc });
+  if (!hasKernel(ADAMW_UPDATE)) tf.registerKernel({ kernelName: ADAMW_UPDATE, backendName: "wasm", kernelFunc: adamWUpdate as unknown as tf.KernelFunc });
   return tf.engine().runKernel(ADAMW_UPDATE, { parameter, gradient, m, v }, { ...attrs }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 

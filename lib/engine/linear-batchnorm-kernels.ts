@@ -13,14 +13,16 @@
 // The forward kernel runs off the tape (its outputs feed nothing autograd follows but the link), so
 // the backward pass does not make zero gradients for its four other outputs, which it would for
 // every output of a recorded step that the loss does not use: four tensors per block per step.
-// The matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts); the BatchNorm formulas are
-// batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
+// Both kernels run as one call of our WebAssembly SIMD code (simd-kernels.c) where it loads; otherwise
+// the matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts) and the rest in JS loops. The
+// BatchNorm formulas are batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
 // Linear and BatchNorm1d layers keep their `out` for the diagnostics; gradients flow through y only
 // (a loss built on h or z would need the layers unfused: set retainGrad on them, see layers.ts).
 // test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
-import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { address, simdKernels } from "./simd-kernels";
+import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { transposed, xnnMatMulInto } from "./wasm-c-functions";
 
 const LINEAR_BATCH_NORM_TRAIN = "LinearBatchNormTrain";
@@ -68,7 +70,7 @@ export function fusedLinearBatchNormTraining(
   norm: { gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningVar: tf.Variable },
   attrs: BlockAttrs,
 ): FusedBlockOutputs | undefined {
-  if (!fusedEnabled || tf.getBackend() !== "wasm" || !tf.getKernel(LINEAR_BATCH_NORM_TRAIN, "wasm")) return undefined;
+  if (!fusedEnabled || tf.getBackend() !== "wasm" || !hasKernel(LINEAR_BATCH_NORM_TRAIN)) return undefined;
   const [inputs, outputs] = weight.shape;
   const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && x.shape[0] >= 2 && norm.gamma.shape[0] === outputs;
   if (!fits) return undefined;
@@ -111,6 +113,13 @@ function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   const columns = weight.shape[1];
   const outputs = [[rows, columns], [rows, columns], [rows, columns], [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
+  const simd = simdKernels(wasm);
+  if (simd && columns >= 4) {
+    const [xAt, weightAt, gammaAt, betaAt, meanAt, varAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, beta), address(wasm, runningMean), address(wasm, runningVar)];
+    const [yAt, hAt, zAt, newMeanAt, newVarAt] = [address(wasm, yInfo), address(wasm, hInfo), address(wasm, zInfo), address(wasm, meanInfo), address(wasm, varInfo)];
+    simd.linear_batchnorm_forward(xAt, weightAt, gammaAt, betaAt, meanAt, varAt, hAt, zAt, yAt, newMeanAt, newVarAt, rows, x.shape[1], columns, eps, momentum, tanh ? 1 : 0);
+    return outputs;
+  }
   // h^T [out, B] (copied into h below) where that packs less, h itself otherwise (see linearTransposed).
   const hT = rows < columns ? linearTransposed(wasm, x, weight) : undefined;
   if (!hT) xnnMatMulInto(wasm, x, weight, hInfo);
@@ -172,6 +181,17 @@ function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
   const { eps, tanh } = attrs as unknown as BlockAttrs;
   const [rows, columns] = hInfo.shape;
   const inputColumns = x.shape[1];
+  const simd = simdKernels(wasm);
+  if (simd && columns >= 4) {
+    const outputs = [wasm.makeOutput([rows, inputColumns], "float32"), wasm.makeOutput(weight.shape, "float32"), wasm.makeOutput([columns], "float32"), wasm.makeOutput([columns], "float32")];
+    const [dhInfo, dhTInfo] = [wasm.makeOutput([rows, columns], "float32"), wasm.makeOutput([columns, rows], "float32")]; // scratch
+    const [xAt, weightAt, gammaAt, hAt, yAt, dyAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, hInfo), address(wasm, yInfo), address(wasm, dyInfo)];
+    const [dxAt, dweightAt, dgammaAt, dbetaAt] = [address(wasm, outputs[0]), address(wasm, outputs[1]), address(wasm, outputs[2]), address(wasm, outputs[3])];
+    simd.linear_batchnorm_backward(xAt, weightAt, gammaAt, hAt, yAt, dyAt, dxAt, dweightAt, dgammaAt, dbetaAt, address(wasm, dhInfo), address(wasm, dhTInfo), rows, inputColumns, columns, eps, tanh ? 1 : 0);
+    wasm.disposeData(dhInfo.dataId);
+    wasm.disposeData(dhTInfo.dataId);
+    return outputs;
+  }
   const [dweightInfo, dgammaInfo, dbetaInfo, dhInfo, dhTInfo, dxTInfo] = [weight.shape, [columns], [columns], [rows, columns], [columns, rows], [inputColumns, rows]].map((shape) =>
     wasm.makeOutput(shape, "float32"),
   );

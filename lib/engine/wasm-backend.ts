@@ -6,6 +6,8 @@ import * as tf from "@tensorflow/tfjs";
 export interface WasmModule {
   cwrap(name: string, returnType: null, argumentTypes: string[]): (...args: unknown[]) => void;
   tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
+  /** The module's exports; `memory` is there in the single-threaded build (the threaded one imports it). */
+  asm?: { memory?: WebAssembly.Memory };
 }
 
 // A kernel reads and writes tensors through typed-array views of the WebAssembly memory. An allocation
@@ -37,4 +39,20 @@ export function replaceKernel(kernelName: string, make: (stock: Kernel) => Kerne
   const kernelFunc = make(stock.kernelFunc as unknown as Kernel) as unknown as tf.KernelFunc;
   // The stock setup (binding its WebAssembly function) still runs, for the calls handed back to it.
   tf.registerKernel({ kernelName, backendName: "wasm", kernelFunc, setupFunc: stock.setupFunc });
+}
+
+const knownKernels = new Map<string, Set<string>>();
+
+/**
+ * Whether the active backend has `kernelName`: tf.getKernel, with each yes remembered, since it builds a
+ * key string per call and a training step asks several times (a kernel, once registered, stays).
+ */
+export function hasKernel(kernelName: string): boolean {
+  const backendName = tf.getBackend();
+  let known = knownKernels.get(backendName);
+  if (known?.has(kernelName)) return true;
+  if (!tf.getKernel(kernelName, backendName)) return false;
+  if (!known) knownKernels.set(backendName, (known = new Set()));
+  known.add(kernelName);
+  return true;
 }

@@ -19,7 +19,10 @@
 // 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
 // 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
 // 10. BatchNorm's training forward and backward as one kernel each (lecture 04): batchnorm-kernels.ts.
-// 11. Lecture 04's Linear -> BatchNorm1d -> Tanh block as one kernel each way: linear-batchnorm-kernels.ts.
+// 11. Lecture 04's Linear -> BatchNorm1d -> Tanh block as one kernel each way: linear-batchnorm-kernels.ts,
+//     which runs it (and SGD's update, fused-ops.ts) on our own WebAssembly SIMD code: simd-kernels.ts.
+// 12. A tensor that autograd saves for the backward pass shares its data: the stock engine copies it
+//     with an Identity kernel and records a tape node for that copy, ~35 of each per step of lecture 04.
 // Each fix has a test that compares its results and gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { registerBatchNormKernels } from "./batchnorm-kernels";
@@ -57,6 +60,7 @@ export function registerWasmFixes(): void {
   tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
   registerBatchNormKernels(); // lecture 04's BatchNorm as one kernel each way: batchnorm-kernels.ts
   registerLinearBatchNormKernels(); // and its whole Linear -> BatchNorm1d -> Tanh block: linear-batchnorm-kernels.ts
+  shareSavedTensors();
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -314,4 +318,34 @@ function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
 function reluGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
   const [x] = saved;
   return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy }) as tf.Tensor };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// 12. Saved tensors share their data.
+
+interface EngineInternals {
+  backend: unknown;
+  saveTensorsForBackwardMode(tensors: tf.Tensor[]): tf.Tensor[];
+  nextTensorId(): number;
+  /** Tracks a new tensor on existing data and counts the reference in the backend. */
+  incRef(tensor: tf.Tensor, backend: unknown): void;
+}
+
+/**
+ * Autograd keeps each tensor a gradient needs (a kernel's `inputsToSave`) as a kept copy, so that the
+ * forward pass's tf.tidy cannot free it. The stock copy runs the Identity kernel and records it on the
+ * tape, which only gradients of gradients use (no lecture takes them). On WASM a new tensor on the
+ * same data, counted once more, keeps it just as well, at none of those costs.
+ */
+function shareSavedTensors(): void {
+  const engine = tf.engine() as unknown as EngineInternals;
+  const stock = engine.saveTensorsForBackwardMode.bind(engine);
+  engine.saveTensorsForBackwardMode = (tensors) => {
+    if (tf.getBackend() !== "wasm") return stock(tensors);
+    return tensors.map((tensor) => {
+      const copy = new tf.Tensor(tensor.shape, tensor.dtype, tensor.dataId, engine.nextTensorId());
+      engine.incRef(copy, engine.backend);
+      return tf.keep(copy);
+    });
+  };
 }

@@ -1,0 +1,213 @@
+// Lecture 04's Linear (no bias) -> BatchNorm1d -> Tanh block, its backward pass, and the SGD update,
+// as WebAssembly SIMD code that works in place on the WASM backend's own memory (the module imports
+// it): no copies in or out, no XNNPACK operator to create and pack at every call.
+//
+// Built by scripts/build-simd-kernels.sh into simd-kernels-wasm.ts (base64); loaded by simd-kernels.ts.
+// Pointers are byte offsets in the backend's memory. The code uses no stack and no static data, so it
+// writes nothing but the outputs it is given. Matrices are row-major float32.
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(name)))
+
+// ---------------------------------------------------------------------------------------------------
+// c = a @ b: a [M, K] with strides (aRow, aCol) in floats (so a may be a transposed view), b [K, N]
+// row-major, c [M, N] with strides (cRow, cCol). Tiles of 4 rows x 8 columns keep 8 sums in registers.
+
+static inline void store4(float *c, int cCol, v128_t v) {
+  if (cCol == 1) {
+    wasm_v128_store(c, v);
+  } else {
+    c[0] = wasm_f32x4_extract_lane(v, 0);
+    c[cCol] = wasm_f32x4_extract_lane(v, 1);
+    c[2 * cCol] = wasm_f32x4_extract_lane(v, 2);
+    c[3 * cCol] = wasm_f32x4_extract_lane(v, 3);
+  }
+}
+
+#define MAD(sum, x, y) sum = wasm_f32x4_add(sum, wasm_f32x4_mul(x, y))
+
+static void matmul(const float *a, int aRow, int aCol, const float *b, float *c, int cRow, int cCol, int M, int K, int N) {
+  int i = 0;
+  for (; i + 4 <= M; i += 4) {
+    const float *a0 = a + i * aRow, *a1 = a0 + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
+    float *c0 = c + i * cRow;
+    int j = 0;
+    for (; j + 8 <= N; j += 8) {
+      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+      const float *bk = b + j;
+      for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += N) {
+        v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+        v128_t x0 = wasm_v128_load32_splat(a0 + ak), x1 = wasm_v128_load32_splat(a1 + ak);
+        v128_t x2 = wasm_v128_load32_splat(a2 + ak), x3 = wasm_v128_load32_splat(a3 + ak);
+        MAD(s00, x0, b0); MAD(s01, x0, b1);
+        MAD(s10, x1, b0); MAD(s11, x1, b1);
+        MAD(s20, x2, b0); MAD(s21, x2, b1);
+        MAD(s30, x3, b0); MAD(s31, x3, b1);
+      }
+      float *cj = c0 + j * cCol;
+      store4(cj, cCol, s00); store4(cj + 4 * cCol, cCol, s01);
+      store4(cj + cRow, cCol, s10); store4(cj + cRow + 4 * cCol, cCol, s11);
+      store4(cj + 2 * cRow, cCol, s20); store4(cj + 2 * cRow + 4 * cCol, cCol, s21);
+      store4(cj + 3 * cRow, cCol, s30); store4(cj + 3 * cRow + 4 * cCol, cCol, s31);
+    }
+    for (; j + 4 <= N; j += 4) {
+      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+      const float *bk = b + j;
+      for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += N) {
+        v128_t b0 = wasm_v128_load(bk);
+        MAD(s0, wasm_v128_load32_splat(a0 + ak), b0);
+        MAD(s1, wasm_v128_load32_splat(a1 + ak), b0);
+        MAD(s2, wasm_v128_load32_splat(a2 + ak), b0);
+        MAD(s3, wasm_v128_load32_splat(a3 + ak), b0);
+      }
+      float *cj = c0 + j * cCol;
+      store4(cj, cCol, s0); store4(cj + cRow, cCol, s1); store4(cj + 2 * cRow, cCol, s2); store4(cj + 3 * cRow, cCol, s3);
+    }
+    for (; j < N; j++) {
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (int k = 0, ak = 0; k < K; k++, ak += aCol) {
+        float bkj = b[k * N + j];
+        s0 += a0[ak] * bkj; s1 += a1[ak] * bkj; s2 += a2[ak] * bkj; s3 += a3[ak] * bkj;
+      }
+      float *cj = c0 + j * cCol;
+      cj[0] = s0; cj[cRow] = s1; cj[2 * cRow] = s2; cj[3 * cRow] = s3;
+    }
+  }
+  for (; i < M; i++) { // the last M % 4 rows
+    const float *ai = a + i * aRow;
+    for (int j = 0; j < N; j++) {
+      float s = 0;
+      for (int k = 0; k < K; k++) s += ai[k * aCol] * b[k * N + j];
+      c[i * cRow + j * cCol] = s;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// tanh: Eigen's rational approximation for float32 (as float32-tanh.ts), on [-7.905, 7.905]; beyond
+// 9.02, where float32 tanh is exactly +-1, exactly +-1 (a saturated unit's gradient is then 0).
+
+static inline v128_t tanh4(v128_t x) {
+  const v128_t clamp = wasm_f32x4_splat(7.90531110763549805f);
+  v128_t v = wasm_f32x4_pmax(wasm_f32x4_pmin(x, clamp), wasm_f32x4_neg(clamp));
+  v128_t v2 = wasm_f32x4_mul(v, v);
+  v128_t p = wasm_f32x4_splat(-2.76076847742355e-16f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, v2), wasm_f32x4_splat(2.00018790482477e-13f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, v2), wasm_f32x4_splat(-8.60467152213735e-11f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, v2), wasm_f32x4_splat(5.12229709037114e-08f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, v2), wasm_f32x4_splat(1.48572235717979e-05f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, v2), wasm_f32x4_splat(6.37261928875436e-04f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, v2), wasm_f32x4_splat(4.89352455891786e-03f));
+  p = wasm_f32x4_mul(p, v);
+  v128_t q = wasm_f32x4_splat(1.19825839466702e-06f);
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, v2), wasm_f32x4_splat(1.18534705686654e-04f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, v2), wasm_f32x4_splat(2.26843463243900e-03f));
+  q = wasm_f32x4_add(wasm_f32x4_mul(q, v2), wasm_f32x4_splat(4.89352518554385e-03f));
+  v128_t y = wasm_f32x4_div(p, q);
+  v128_t one = wasm_v128_or(wasm_f32x4_splat(1.0f), wasm_v128_and(x, wasm_i32x4_splat((int)0x80000000))); // +-1
+  return wasm_v128_bitselect(one, y, wasm_f32x4_ge(wasm_f32x4_abs(x), wasm_f32x4_splat(9.02f)));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// BatchNorm works column by column, on four columns at a time: columns j..j+3 of h [rows, cols].
+// When cols is not a multiple of 4, the last group overlaps the one before (columns cols-4..cols-1):
+// every column's numbers depend on that column alone, so its second computation writes the same
+// values. The caller sends narrower blocks (cols < 4) elsewhere.
+
+/** The next group's first column after j, or cols when done. */
+static inline int nextGroup(int j, int cols) { return j + 4 < cols && j + 8 > cols ? cols - 4 : j + 4; }
+
+/** The batch mean and biased variance of four columns, in two passes in float32 (as BatchNorm1d's ops). */
+static inline void columnStatistics(const float *h, int rows, int cols, int j, v128_t *mean, v128_t *variance) {
+  v128_t sum = wasm_f32x4_splat(0);
+  for (int i = 0; i < rows; i++) sum = wasm_f32x4_add(sum, wasm_v128_load(h + i * cols + j));
+  *mean = wasm_f32x4_div(sum, wasm_f32x4_splat(rows));
+  v128_t squares = wasm_f32x4_splat(0);
+  for (int i = 0; i < rows; i++) {
+    v128_t d = wasm_f32x4_sub(wasm_v128_load(h + i * cols + j), *mean);
+    squares = wasm_f32x4_add(squares, wasm_f32x4_mul(d, d));
+  }
+  *variance = wasm_f32x4_div(squares, wasm_f32x4_splat(rows));
+}
+
+#define SPLAT wasm_f32x4_splat
+#define ADD wasm_f32x4_add
+#define SUB wasm_f32x4_sub
+#define MUL wasm_f32x4_mul
+#define LOAD(p) wasm_v128_load(p)
+#define STORE(p, v) wasm_v128_store(p, v)
+
+// Forward: h = x @ weight; z = gamma (h - mean) / sqrt(variance + eps) + beta with the batch's mean
+// and biased variance; y = tanh(z) (or z); the running statistics (1 - momentum) running + momentum
+// batch, the variance unbiased (times B / (B - 1)), as PyTorch.
+EXPORT("linear_batchnorm_forward")
+void linear_batchnorm_forward(const float *x, const float *weight, const float *gamma, const float *beta, const float *runningMean,
+                              const float *runningVar, float *h, float *z, float *y, float *newMean, float *newVar, int rows, int inputs,
+                              int cols, float eps, float momentum, int tanh) {
+  matmul(x, inputs, 1, weight, h, cols, 1, rows, inputs, cols);
+  const v128_t m = SPLAT(momentum), keep = SPLAT(1 - momentum), unbiased = SPLAT((float)rows / (float)(rows - 1));
+  for (int j = 0; j < cols; j = nextGroup(j, cols)) {
+    v128_t mean, variance;
+    columnStatistics(h, rows, cols, j, &mean, &variance);
+    v128_t scale = wasm_f32x4_div(LOAD(gamma + j), wasm_f32x4_sqrt(ADD(variance, SPLAT(eps))));
+    v128_t shift = LOAD(beta + j);
+    for (int i = 0; i < rows; i++) {
+      int k = i * cols + j;
+      v128_t zk = ADD(MUL(SUB(LOAD(h + k), mean), scale), shift);
+      STORE(z + k, zk);
+      STORE(y + k, tanh ? tanh4(zk) : zk);
+    }
+    STORE(newMean + j, ADD(MUL(keep, LOAD(runningMean + j)), MUL(m, mean)));
+    STORE(newVar + j, ADD(MUL(keep, LOAD(runningVar + j)), MUL(m, MUL(variance, unbiased))));
+  }
+}
+
+// Backward, from dy = d loss / d y: dz = dy (1 - y^2) (or dy); BatchNorm's
+//   dbeta = sum_i dz, dgamma = sum_i dz hhat, dh = gamma invStd / B (B dz - dbeta - hhat dgamma),
+// with hhat = (h - mean) invStd; then dweight = x^T @ dh and dx = (weight @ dh^T)^T. dh [rows, cols]
+// and dhT [cols, rows] are scratch space.
+EXPORT("linear_batchnorm_backward")
+void linear_batchnorm_backward(const float *x, const float *weight, const float *gamma, const float *h, const float *y, const float *dy,
+                               float *dx, float *dweight, float *dgamma, float *dbeta, float *dh, float *dhT, int rows, int inputs, int cols,
+                               float eps, int tanh) {
+  const v128_t one = SPLAT(1), perRow = SPLAT(1.0f / rows);
+  for (int j = 0; j < cols; j = nextGroup(j, cols)) {
+    v128_t mean, variance;
+    columnStatistics(h, rows, cols, j, &mean, &variance);
+    v128_t invStd = wasm_f32x4_div(one, wasm_f32x4_sqrt(ADD(variance, SPLAT(eps))));
+    v128_t sumDz = SPLAT(0), sumDzCentred = SPLAT(0);
+    for (int i = 0; i < rows; i++) {
+      int k = i * cols + j;
+      v128_t dz = tanh ? MUL(LOAD(dy + k), SUB(one, MUL(LOAD(y + k), LOAD(y + k)))) : LOAD(dy + k);
+      sumDz = ADD(sumDz, dz);
+      sumDzCentred = ADD(sumDzCentred, MUL(dz, SUB(LOAD(h + k), mean)));
+    }
+    v128_t dgammaJ = MUL(invStd, sumDzCentred);
+    // dh = a dz + b (h - mean) + c, the formula above multiplied out
+    v128_t a = MUL(LOAD(gamma + j), invStd);
+    v128_t b = wasm_f32x4_neg(MUL(MUL(a, MUL(dgammaJ, invStd)), perRow));
+    v128_t c = wasm_f32x4_neg(MUL(MUL(a, sumDz), perRow));
+    for (int i = 0; i < rows; i++) {
+      int k = i * cols + j;
+      v128_t dz = tanh ? MUL(LOAD(dy + k), SUB(one, MUL(LOAD(y + k), LOAD(y + k)))) : LOAD(dy + k);
+      v128_t dhk = ADD(ADD(MUL(a, dz), MUL(b, SUB(LOAD(h + k), mean))), c);
+      STORE(dh + k, dhk);
+      store4(dhT + j * rows + i, rows, dhk);
+    }
+    STORE(dgamma + j, dgammaJ);
+    STORE(dbeta + j, sumDz);
+  }
+  matmul(x, 1, inputs, dh, dweight, cols, 1, inputs, rows, cols); // x^T [inputs, rows] @ dh [rows, cols]
+  matmul(weight, cols, 1, dhT, dx, 1, inputs, inputs, cols, rows); // weight [inputs, cols] @ dh^T [cols, rows], stored transposed
+}
+
+// ---------------------------------------------------------------------------------------------------
+// SGD: out = parameter - learningRate * gradient, n numbers.
+
+EXPORT("sgd_update")
+void sgd_update(const float *parameter, const float *gradient, float *out, int n, float learningRate) {
+  v128_t rate = wasm_f32x4_splat(learningRate);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_sub(wasm_v128_load(parameter + i), wasm_f32x4_mul(rate, wasm_v128_load(gradient + i))));
+  for (; i < n; i++) out[i] = parameter[i] - learningRate * gradient[i];
+}

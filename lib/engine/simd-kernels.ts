@@ -1,0 +1,60 @@
+// Our own WebAssembly SIMD kernels (simd-kernels.c, compiled by scripts/build-simd-kernels.sh into
+// simd-kernels-wasm.ts), run on the WASM backend's memory itself: the module imports that memory, so a
+// kernel reads its inputs and writes its outputs where the backend keeps them, by byte offset.
+//
+// Lecture 04's deep net is bound by fixed costs per call: XNNPACK creates an operator and repacks an
+// operand at every matmul (each step brings new tensors), and our JS loops paid for every number.
+// These kernels do a whole Linear -> BatchNorm1d -> Tanh block each way, and the SGD update, in one call.
+// They run on the single-threaded build; the threaded build's memory is shared, which this module does
+// not import: there, `simdKernels` returns undefined and the callers keep their other path.
+import type { WasmBackend } from "./wasm-backend";
+import { SIMD_KERNELS_WASM } from "./simd-kernels-wasm";
+
+export interface SimdKernels {
+  linear_batchnorm_forward(
+    x: number, weight: number, gamma: number, beta: number, runningMean: number, runningVar: number,
+    h: number, z: number, y: number, newMean: number, newVar: number,
+    rows: number, inputs: number, cols: number, eps: number, momentum: number, tanh: number,
+  ): void;
+  linear_batchnorm_backward(
+    x: number, weight: number, gamma: number, h: number, y: number, dy: number,
+    dx: number, dweight: number, dgamma: number, dbeta: number, dh: number, dhT: number,
+    rows: number, inputs: number, cols: number, eps: number, tanh: number,
+  ): void;
+  sgd_update(parameter: number, gradient: number, out: number, n: number, learningRate: number): void;
+}
+
+const instances = new WeakMap<object, SimdKernels | null>();
+let enabled = true;
+
+/** Turns these kernels off (the callers' other path runs) or back on: for tests and side-by-side benchmarks. */
+export function setSimdKernels(on: boolean): void {
+  enabled = on;
+}
+
+/** The kernels bound to this backend's memory, or undefined where they cannot run (see above). */
+export function simdKernels(wasm: WasmBackend): SimdKernels | undefined {
+  if (!enabled) return undefined;
+  let kernels = instances.get(wasm.wasm);
+  if (kernels === undefined) {
+    kernels = instantiate(wasm);
+    instances.set(wasm.wasm, kernels);
+  }
+  return kernels ?? undefined;
+}
+
+function instantiate(wasm: WasmBackend): SimdKernels | null {
+  const memory = wasm.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || memory.buffer instanceof SharedArrayBuffer) return null;
+  try {
+    const module = new WebAssembly.Module(Buffer.from(SIMD_KERNELS_WASM, "base64"));
+    return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+  } catch {
+    return null; // e.g. a WebAssembly without SIMD
+  }
+}
+
+/** Where a tensor's data starts in the backend's memory (a byte offset), which the kernels take. */
+export function address(wasm: WasmBackend, info: { dataId: object }): number {
+  return wasm.dataIdMap.get(info.dataId).memoryOffset;
+}
