@@ -45,6 +45,16 @@ function stepNumbers(config: typeof CONFIG = CONFIG, batchSize = 32): number[][]
   return result;
 }
 
+/** Runs `body` with one of the engine's fast paths switched off, and switches it back on after. */
+async function without<T>(setFastPath: (on: boolean) => void, body: () => Promise<T>): Promise<T> {
+  setFastPath(false);
+  try {
+    return await body();
+  } finally {
+    setFastPath(true);
+  }
+}
+
 test("fused blocks on WASM: loss, gradients, running statistics, outputs and Tanh gradients match the CPU backend's ops", async () => {
   const cpu = await on("cpu", stepNumbers);
   const wasm = await on("wasm", stepNumbers);
@@ -54,13 +64,8 @@ test("fused blocks on WASM: loss, gradients, running statistics, outputs and Tan
 
 test("fused blocks on WASM: the same numbers as the unfused WASM path", async () => {
   const fused = await on("wasm", stepNumbers);
-  setFusedLinearBatchNorm(false);
-  try {
-    const unfused = await on("wasm", stepNumbers);
-    for (let i = 0; i < unfused.length; i++) assertClose(fused[i], unfused[i], 1e-4, `result ${i}`);
-  } finally {
-    setFusedLinearBatchNorm(true);
-  }
+  const unfused = await without(setFusedLinearBatchNorm, () => on("wasm", stepNumbers));
+  for (let i = 0; i < unfused.length; i++) assertClose(fused[i], unfused[i], 1e-4, `result ${i}`);
 });
 
 // The SIMD kernels (simd-kernels.c) work on four columns and tiles of 4 x 8 at a time: odd sizes take
@@ -76,13 +81,8 @@ for (const [nHidden, batchSize] of [[13, 7], [6, 32], [3, 5]]) {
 
 test("fused blocks without the SIMD kernels (the threaded build's path): the same numbers as the CPU backend's ops", async () => {
   const cpu = await on("cpu", stepNumbers);
-  setSimdKernels(false);
-  try {
-    const wasm = await on("wasm", stepNumbers);
-    for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i}`);
-  } finally {
-    setSimdKernels(true);
-  }
+  const wasm = await without(setSimdKernels, () => on("wasm", stepNumbers));
+  for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i}`);
 });
 
 test("the deep net's training step runs one fused kernel per block each way and leaks nothing", async () => {
