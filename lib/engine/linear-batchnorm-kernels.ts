@@ -14,10 +14,11 @@
 // the backward pass does not make zero gradients for its four other outputs, which it would for
 // every output of a recorded step that the loss does not use: four tensors per block per step.
 // Both kernels run as one call of our WebAssembly SIMD code (simd-kernels.c) where it loads; otherwise
-// the matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts) and the rest in JS loops. The
-// BatchNorm formulas are batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and z are outputs so that the
-// Linear and BatchNorm1d layers keep their `out` for the diagnostics; gradients flow through y only
-// (a loss built on h or z would need the layers unfused: set retainGrad on them, see layers.ts).
+// the matmuls run on XNNPACK from inside the kernels (wasm-c-functions.ts) and the rest in JS loops.
+// The BatchNorm formulas are batchnorm-kernels.ts's (PyTorch's), the tanh is the Tanh kernel's. h and
+// z are outputs so that the Linear and BatchNorm1d layers keep their `out` for the diagnostics;
+// gradients flow through y only (a loss built on h or z would need the layers unfused: set
+// retainGrad on them, see layers.ts).
 // test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
