@@ -53,13 +53,13 @@ def batch_norm(x, batch_stats, running, formula):
     return (x - mean) / torch.sqrt(var + 1e-5), running
 
 
-def run(name, W1_scale, b1_scale, batchnorm=None):
+def run(name, W1_scale, b1_scale, W2_scale, b2_scale, batchnorm=None):
     g = torch.Generator().manual_seed(2147483647)
     C = torch.randn((vocab_size, n_embd), generator=g)
     W1 = torch.randn((n_embd * block_size, n_hidden), generator=g) * W1_scale
     b1 = torch.randn(n_hidden, generator=g) * b1_scale if batchnorm is None else torch.zeros(n_hidden)
-    W2 = torch.randn((n_hidden, vocab_size), generator=g) * (1 if name == "original" else 0.01)
-    b2 = torch.randn(vocab_size, generator=g) * (1 if name == "original" else 0)
+    W2 = torch.randn((n_hidden, vocab_size), generator=g) * W2_scale
+    b2 = torch.randn(vocab_size, generator=g) * b2_scale
     bngain, bnbias = torch.ones((1, n_hidden)), torch.zeros((1, n_hidden))
     running = (torch.zeros((1, n_hidden)), torch.ones((1, n_hidden)))
     parameters = [C, W1, W2, b2] + ([b1] if batchnorm is None else [bngain, bnbias])
@@ -94,9 +94,9 @@ def run(name, W1_scale, b1_scale, batchnorm=None):
 
 
 kaiming = (5 / 3) / (n_embd * block_size) ** 0.5
-run("original", 1, 1)
-run("softmax fixed", 1, 1)
-run("W1 x 0.2", 0.2, 0.01)
-run("Kaiming", kaiming, 0.01)
-run("BatchNorm, the notebook's formula", kaiming, 0, batchnorm="paper")
-run("BatchNorm, the lecture's formula", kaiming, 0, batchnorm="lecture")
+run("original", 1, 1, 1, 1)
+run("softmax fixed", 1, 1, 0.01, 0)
+run("W1 x 0.2", 0.2, 0.01, 0.01, 0)
+run("Kaiming", kaiming, 0.01, 0.01, 0)
+run("BatchNorm, the notebook's formula", kaiming, 0, 0.01, 0, batchnorm="paper")
+run("BatchNorm, the lecture's formula", kaiming, 0, 0.01, 0, batchnorm="lecture")
