@@ -19,16 +19,18 @@
 // z are outputs so that the Linear and BatchNorm1d layers keep their `out` for the diagnostics;
 // gradients flow through y only (a loss built on h or z would need the layers unfused: set
 // retainGrad on them, see layers.ts).
-// test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend.
+// test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend;
+// kernels.ts registers the kernels.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
+import { fastPaths } from "./fast-paths";
 import { address, simdKernels } from "./simd-kernels";
 import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { transposed, xnnMatMulInto } from "./wasm-c-functions";
 
-const LINEAR_BATCH_NORM_TRAIN = "LinearBatchNormTrain";
-const LINEAR_BATCH_NORM_LINK = "LinearBatchNormLink";
-const LINEAR_BATCH_NORM_TRAIN_GRAD = "LinearBatchNormTrainGrad";
+export const LINEAR_BATCH_NORM_TRAIN = "LinearBatchNormTrain";
+export const LINEAR_BATCH_NORM_LINK = "LinearBatchNormLink";
+export const LINEAR_BATCH_NORM_TRAIN_GRAD = "LinearBatchNormTrainGrad";
 
 interface BlockAttrs {
   eps: number;
@@ -37,19 +39,6 @@ interface BlockAttrs {
   tanh: boolean;
 }
 
-let fusedEnabled = true;
-
-/** Turns the fused blocks off (each layer runs on its own) or back on: for side-by-side benchmarks. */
-export function setFusedLinearBatchNorm(enabled: boolean): void {
-  fusedEnabled = enabled;
-}
-
-export function registerLinearBatchNormKernels(): void {
-  tf.registerKernel({ kernelName: LINEAR_BATCH_NORM_TRAIN, backendName: "wasm", kernelFunc: linearBatchNormTrain as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: LINEAR_BATCH_NORM_LINK, backendName: "wasm", kernelFunc: linearBatchNormLink as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: LINEAR_BATCH_NORM_TRAIN_GRAD, backendName: "wasm", kernelFunc: linearBatchNormTrainGrad as unknown as tf.KernelFunc });
-  tf.registerGradient({ kernelName: LINEAR_BATCH_NORM_LINK, inputsToSave: ["x", "weight", "gamma", "h"], outputsToSave: [true], gradFunc: linearBatchNormLinkGradient });
-}
 
 export interface FusedBlockOutputs {
   /** The block's output: tanh(z), or z itself without tanh. */
@@ -71,7 +60,7 @@ export function fusedLinearBatchNormTraining(
   norm: { gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningVar: tf.Variable },
   attrs: BlockAttrs,
 ): FusedBlockOutputs | undefined {
-  if (!fusedEnabled || tf.getBackend() !== "wasm" || !hasKernel(LINEAR_BATCH_NORM_TRAIN)) return undefined;
+  if (!fastPaths.fusedBlocks || tf.getBackend() !== "wasm" || !hasKernel(LINEAR_BATCH_NORM_TRAIN)) return undefined;
   const [inputs, outputs] = weight.shape;
   const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && x.shape[0] >= 2 && norm.gamma.shape[0] === outputs;
   if (!fits) return undefined;
@@ -100,13 +89,13 @@ function offTheTape<T>(f: () => T): T {
 }
 
 /** The recorded step: y itself, sharing its memory (as our Identity kernel), with the block's inputs and h as inputs for the gradient. */
-function linearBatchNormLink({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function linearBatchNormLink({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const y = inputs.y!;
   (backend as WasmBackend).incRef(y.dataId);
   return { dataId: y.dataId, shape: y.shape, dtype: y.dtype };
 }
 
-function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+export function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, beta, runningMean, runningVar } = inputs as Record<string, tf.TensorInfo>;
   const { eps, momentum, tanh } = attrs as unknown as BlockAttrs;
@@ -176,7 +165,7 @@ function linearTransposed(wasm: WasmBackend, x: tf.TensorInfo, weight: tf.Tensor
  * then the Linear layer's: dweight = x^T @ dh, and dx = (weight @ dh^T)^T. XNNPACK repacks its right
  * operand at every call (a new tensor each time): dh^T [out, B] is a third of weight^T [out, in].
  */
-function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+export function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, h: hInfo, y: yInfo, dy: dyInfo } = inputs as Record<string, tf.TensorInfo>;
   const { eps, tanh } = attrs as unknown as BlockAttrs;
@@ -240,7 +229,7 @@ function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.Te
 // All four gradients come from one kernel call, made here and handed out by the thunks (as in
 // batchnorm-kernels.ts): autograd disposes whichever it does not ask for when the backward pass ends.
 // h and y come from off the tape: autograd never asks for their gradients.
-function linearBatchNormLinkGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+export function linearBatchNormLinkGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   const [x, weight, gamma, h, y] = saved;
   const [dx, dweight, dgamma, dbeta] = tf.engine().runKernel(LINEAR_BATCH_NORM_TRAIN_GRAD, { x, weight, gamma, h, y, dy: dy as tf.Tensor }, attrs) as tf.Tensor[];
   return { x: () => dx, weight: () => dweight, gamma: () => dgamma, beta: () => dbeta };
