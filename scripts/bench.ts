@@ -325,9 +325,15 @@ const PYTORCH_PEER = "lecture03-mlp-bench.py";
 
 interface Peer {
   version: string;
-  /** Steps per second of `steps` steps on `threads` threads (after the peer's own warm-up). */
-  run(steps: number, threads: number): Promise<number>;
+  /** Steps per second of wall time and of CPU time, `steps` steps on `threads` threads (after the peer's own warm-up). */
+  run(steps: number, threads: number): Promise<Speed>;
   close(): void;
+}
+
+interface Speed {
+  wall: number;
+  /** Steps per second of the process's CPU time: on a busy machine the fairer comparison. */
+  cpu: number;
 }
 
 /** The PyTorch peer as a child process that answers one line per round, or why it cannot run. */
@@ -351,7 +357,8 @@ async function startPytorchPeer(): Promise<Peer | string> {
       child.stdin.write(`${steps} ${threads}\n`);
       const answer = await next();
       if (answer === undefined) throw new Error(`the PyTorch peer ended: ${stderr.trim()}`);
-      return Number(answer);
+      const [wall, cpu] = answer.split(" ").map(Number);
+      return { wall, cpu };
     },
     close: () => child.stdin.end(),
   };
@@ -368,11 +375,14 @@ async function lecture03SideBySide(data: Dataset, steps: number): Promise<void> 
   const generator = new Generator(2147483647);
   const model = new MLPLanguageModel(LECTURE_03, generator, { W2: 0.01, b2: 0 });
   const batches = randomBatches(data, BATCH, generator);
-  const ours = (simd: boolean) => async (n: number) => {
+  const ours = (simd: boolean) => async (n: number): Promise<Speed> => {
     setFastPaths({ simd });
-    return (await train(model, batches, { steps: n, learningRate: 0.1, progress: false })).stepsPerSecond;
+    const cpuStart = process.cpuUsage();
+    const { stepsPerSecond } = await train(model, batches, { steps: n, learningRate: 0.1, progress: false });
+    const cpu = process.cpuUsage(cpuStart);
+    return { wall: stepsPerSecond, cpu: n / ((cpu.user + cpu.system) / 1e6) };
   };
-  const versions: { name: string; run: (n: number) => Promise<number> }[] = [
+  const versions: { name: string; run: (n: number) => Promise<Speed> }[] = [
     { name: "ours, train() (SIMD kernels)", run: ours(true) },
     { name: "ours without SIMD kernels (setFastPaths({ simd: false }))", run: ours(false) },
   ];
@@ -382,7 +392,7 @@ async function lecture03SideBySide(data: Dataset, steps: number): Promise<void> 
   console.log(`  ${versions.length} versions in 5 alternating rounds of ${roundSteps.toLocaleString("en-US")} steps; load average ${load()} (1, 5, 15 min)`);
   for (const version of versions.slice(0, 2)) await version.run(500); // warm-up (the peer warms up in every round)
   const tensors = tf.memory().numTensors;
-  const results = versions.map(() => [] as number[]);
+  const results = versions.map(() => [] as Speed[]);
   for (let round = 0; round < 5; round++) {
     for (const [i, version] of versions.entries()) results[i].push(await version.run(roundSteps));
   }
@@ -391,13 +401,17 @@ async function lecture03SideBySide(data: Dataset, steps: number): Promise<void> 
   model.dispose();
   if (typeof peer !== "string") peer.close();
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const wall = results.map((rounds) => median(rounds.map((r) => r.wall)));
+  const cpu = results.map((rounds) => median(rounds.map((r) => r.cpu)));
   for (const [i, version] of versions.entries()) {
-    console.log(`  ${version.name}: ${median(results[i]).toFixed(0)} steps/s median [${results[i].map((r) => r.toFixed(0)).join(" ")}]`);
+    const rounds = results[i].map((r) => r.wall.toFixed(0)).join(" ");
+    console.log(`  ${version.name}: ${wall[i].toFixed(0)} steps/s median [${rounds}], ${cpu[i].toFixed(0)} steps per CPU second`);
   }
   if (versions.length > 2) {
-    const best = Math.max(median(results[2]), median(results[3]));
-    console.log(`  ours / PyTorch (its faster thread count): ${(median(results[0]) / best).toFixed(2)}x; 200,000 steps: ours ${(200_000 / median(results[0])).toFixed(0)} s`);
+    const ratio = (speeds: number[]) => (speeds[0] / Math.max(speeds[2], speeds[3])).toFixed(2);
+    console.log(`  ours / PyTorch (its faster thread count): ${ratio(wall)}x in steps/s, ${ratio(cpu)}x in steps per CPU second`);
   }
+  console.log(`  200,000 steps: ours ${(200_000 / wall[0]).toFixed(0)} s at this load`);
   console.log(`  load average after: ${load()}`);
 }
 

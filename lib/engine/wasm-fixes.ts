@@ -214,14 +214,33 @@ export function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorI
   const output = wasm.makeOutput([], "float32");
   const values = wasm.typedArrayFromHeap(logits);
   const labels = wasm.typedArrayFromHeap(targets);
+  // A training batch's gradient for dy = 1 (what backprop from the loss sends), from the same exps.
+  let gradient = rows * classes <= PREPARED_GRADIENT_MAX ? reusedArray(rows * classes) : undefined;
+  prepared = undefined;
   let total = 0;
   for (let i = 0; i < rows; i++) {
     const row = i * classes;
     const target = checkedTarget(labels[i], classes, () => wasm.disposeData(output.dataId));
-    total += logSumExp(values, row, classes) - values[row + target];
+    const { max, sum } = rowExps(values, row, classes, gradient);
+    if (!Number.isFinite(max)) gradient = undefined; // an infinite (or all-NaN) row: the loss is not finite either way
+    total += (Number.isFinite(max) ? max + Math.log(sum) : max) - values[row + target];
+    if (gradient) gradientRow(gradient, row, classes, target, sum, 1 / rows);
   }
+  if (gradient) prepared = { logits: logits.dataId, targets: targets.dataId, gradient };
   wasm.typedArrayFromHeap(output)[0] = total / rows;
   return output;
+}
+
+/**
+ * The last forward call's gradient for dy = 1, which the backward kernel copies instead of computing
+ * the exps again (the same numbers, computed the same way), for up to this many logits: a training
+ * batch, not a whole split in evaluation.
+ */
+const PREPARED_GRADIENT_MAX = 1 << 16;
+let prepared: { logits: object; targets: object; gradient: Float32Array } | undefined;
+
+function reusedArray(size: number): Float32Array {
+  return prepared?.gradient.length === size ? prepared.gradient : new Float32Array(size);
 }
 
 /** d logits = (softmax(logits) - onehot(targets)) * dy / rows. */
@@ -230,18 +249,18 @@ export function softmaxCrossEntropyGrad({ inputs, backend }: KernelArgs): tf.Ten
   const { logits, targets, dy } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; dy: tf.TensorInfo };
   const [rows, classes] = logits.shape;
   const output = wasm.makeOutput([rows, classes], "float32");
-  const values = wasm.typedArrayFromHeap(logits);
-  const labels = wasm.typedArrayFromHeap(targets); // checked by the forward kernel
   const scale = wasm.typedArrayFromHeap(dy)[0] / rows;
   const grad = wasm.typedArrayFromHeap(output);
+  if (prepared && prepared.logits === logits.dataId && prepared.targets === targets.dataId && scale === 1 / rows) {
+    grad.set(prepared.gradient);
+    return output;
+  }
+  const values = wasm.typedArrayFromHeap(logits);
+  const labels = wasm.typedArrayFromHeap(targets); // checked by the forward kernel
   for (let i = 0; i < rows; i++) {
     const row = i * classes;
-    let max = -Infinity;
-    for (let j = row; j < row + classes; j++) if (values[j] > max) max = values[j];
-    let sum = 0;
-    for (let j = row; j < row + classes; j++) sum += grad[j] = Math.exp(values[j] - max); // as logSumExp
-    for (let j = row; j < row + classes; j++) grad[j] *= scale / sum;
-    grad[row + labels[i]] -= scale;
+    const { sum } = rowExps(values, row, classes, grad);
+    gradientRow(grad, row, classes, labels[i], sum, scale);
   }
   return output;
 }
@@ -254,14 +273,23 @@ export function softmaxCrossEntropyGradient(dy: tf.Tensor | tf.Tensor[], saved: 
   };
 }
 
-/** log(sum(exp(row))), with the row's maximum subtracted first so that exp cannot overflow. */
-function logSumExp(values: tf.backend_util.TypedArray, start: number, length: number): number {
+/**
+ * A row's maximum and sum of exp(value - max) (subtracting the maximum keeps exp from overflowing);
+ * with `exps`, each exp is also stored there, at the row's place.
+ */
+function rowExps(values: tf.backend_util.TypedArray, start: number, length: number, exps?: Float32Array | tf.backend_util.TypedArray): { max: number; sum: number } {
   let max = -Infinity;
   for (let j = start; j < start + length; j++) if (values[j] > max) max = values[j];
-  if (!Number.isFinite(max)) return max; // an infinite (or all-NaN) row: the loss is not finite either way
   let sum = 0;
-  for (let j = start; j < start + length; j++) sum += Math.exp(values[j] - max);
-  return max + Math.log(sum);
+  if (exps) for (let j = start; j < start + length; j++) sum += exps[j] = Math.exp(values[j] - max);
+  else for (let j = start; j < start + length; j++) sum += Math.exp(values[j] - max);
+  return { max, sum };
+}
+
+/** grad[row..] holds the row's exps: it becomes (exps / sum - onehot(target)) * scale. */
+function gradientRow(grad: Float32Array | tf.backend_util.TypedArray, row: number, classes: number, target: number, sum: number, scale: number): void {
+  for (let j = row; j < row + classes; j++) grad[j] *= scale / sum;
+  grad[row + target] -= scale;
 }
 
 function checkedTarget(target: number, classes: number, cleanUp: () => void): number {

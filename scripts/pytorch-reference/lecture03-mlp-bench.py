@@ -3,7 +3,7 @@ embedding 10, hidden 200, batch 32), written as the lecture writes it (makemore_
     emb = C[Xtr[ix]]; h = tanh(emb.view(-1, 30) @ W1 + b1); logits = h @ W2 + b2
     loss = F.cross_entropy(logits, Ytr[ix]); backward; p.data += -lr * p.grad
 The bench starts it once and sends one line per round, "<steps> <threads>"; it answers each with
-"<steps per second>" after a warm-up of 200 steps. Run by hand, it prints a few rounds:
+"<steps per second> <steps per CPU second>" after a warm-up of 200 steps. Run by hand, it prints a few rounds:
     python3 scripts/pytorch-reference/lecture03-mlp-bench.py [threads ...]   (from the project root)
 Needs Python 3 and PyTorch (Debian's python3-torch 1.13 was used) and data/names.txt.
 """
@@ -32,18 +32,20 @@ def step():
   for p in parameters: p.data += -0.1 * p.grad
 
 def steps_per_second(steps, threads):
+  """Steps per second of wall time and per second of this process's CPU time (all its threads)."""
   torch.set_num_threads(threads)
   for _ in range(200): step()
-  start = time.time()
+  start, cpu = time.time(), time.process_time()
   for _ in range(steps): step()
-  return steps / (time.time() - start)
+  return steps / (time.time() - start), steps / (time.process_time() - cpu)
 
 if __name__ == '__main__':
   if sys.stdin.isatty() or len(sys.argv) > 1:
     for threads in [int(a) for a in sys.argv[1:]] or [1, 2]:
-      print(f"torch {torch.__version__} threads {threads}: {steps_per_second(5000, threads):.0f} steps/s", flush=True)
+      wall, cpu = steps_per_second(5000, threads)
+      print(f"torch {torch.__version__} threads {threads}: {wall:.0f} steps/s, {cpu:.0f} per CPU second", flush=True)
   else:
     print(f"ready {torch.__version__}", flush=True)
     for line in sys.stdin:
       steps, threads = (int(x) for x in line.split())
-      print(f"{steps_per_second(steps, threads):.1f}", flush=True)
+      print("%.1f %.1f" % steps_per_second(steps, threads), flush=True)
