@@ -9,7 +9,7 @@ import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain, batchNormTrain
 import { fastPaths } from "./fast-paths";
 import { ADAMW_UPDATE, SGD_UPDATE, adamWUpdate, sgdUpdate } from "./fused-ops";
 import * as block from "./linear-batchnorm-kernels";
-import { simdMatMul } from "./mlp-kernels";
+import { MATMUL_GRADIENTS, matMulGradients, simdMatMul } from "./mlp-kernels";
 import { sumLeadingAxes } from "./sum-leading-axes";
 import { replaceKernel, type Kernel, type KernelArgs } from "./wasm-backend";
 
@@ -33,6 +33,7 @@ const KERNELS: Entry[] = [
   // XNNPACK (batched-matmul.ts), and a gradient that passes its transposes on instead of running them.
   { replace: "BatchMatMul", make: (stock: Kernel) => (args: KernelArgs) => (fastPaths.simd && simdMatMul(args)) || (fastPaths.batchedMatMul ? batchedMatMul(args, stock) : stock(args)) },
   { gradientOf: "BatchMatMul", gradient: { inputsToSave: ["a", "b"], gradFunc: fixes.batchMatMulGradient } },
+  { add: MATMUL_GRADIENTS, kernel: matMulGradients },
   // Add's gradient without a Reshape where the shape is already right.
   { replaceGradientOf: "Add", make: fixes.addGradient },
   // 8: bias gradients, sums over leading axes, without the stock transpose (on SIMD: mlp-kernels.ts).

@@ -6,14 +6,16 @@
 //   but it creates an operator and packs the right operand at every call (each step brings new
 //   weights), which costs more than the product itself at these sizes ([32, 30] x [30, 200]).
 // - A transposed operand (the matmul's gradients) is read in place, or copied once in the kernel: the
-//   gradient then needs no Transpose kernels of its own.
+//   gradient then needs no Transpose kernels of its own; and both gradients of a product come from
+//   one kernel (MatMulGradients), one launch instead of two (a step is bound by launches as much as by
+//   arithmetic: 19 -> 17 kernels here).
 // - tanh, its gradient and the sums compute in float64 and round once, as the JS loops they replace.
 // Where the module cannot run (the threaded build) these return undefined and the callers keep their
 // other path. test/mlp-kernels.test.ts compares them with that path and with the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
 import { address, simdKernels } from "./simd-kernels";
-import type { KernelArgs, WasmBackend } from "./wasm-backend";
+import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
 /**
  * Up to this many multiply-adds a 2-D product runs on our kernel; larger ones (lecture 05's linear
@@ -44,6 +46,34 @@ export function simdMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInf
   simd.matmul(address(wasm, a), aRow, aCol, address(wasm, bT ?? b), address(wasm, out), m, k, n);
   if (bT) wasm.disposeData(bT.dataId);
   return out;
+}
+
+export const MATMUL_GRADIENTS = "MatMulGradients";
+
+/**
+ * Both gradients of c = a @ b (2-D, no transposes) as one kernel: da = dc @ b^T and db = a^T @ dc, for
+ * products small enough for our matmul; undefined elsewhere (the gradient then runs two BatchMatMuls).
+ * Both are computed even where autograd will ask for one only: bounded by the size limit, and in the
+ * lectures both are always needed (activations and weights).
+ */
+export function simdMatMulGradients(a: tf.Tensor, b: tf.Tensor, dc: tf.Tensor): [tf.Tensor, tf.Tensor] | undefined {
+  if (a.rank !== 2 || b.rank !== 2 || a.dtype !== "float32" || b.dtype !== "float32" || dc.dtype !== "float32") return undefined;
+  const [[m, k], [, n]] = [a.shape, b.shape] as [number, number][];
+  if (m * k * n > SIMD_MATMUL_MAX_WORK || !hasKernel(MATMUL_GRADIENTS) || !simdKernels(tf.backend() as unknown as WasmBackend)) return undefined;
+  return tf.engine().runKernel(MATMUL_GRADIENTS, { a, b, dc }) as unknown as [tf.Tensor, tf.Tensor];
+}
+
+export function matMulGradients({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+  const wasm = backend as WasmBackend;
+  const { a, b, dc } = inputs as Record<"a" | "b" | "dc", tf.TensorInfo>;
+  const simd = simdKernels(wasm)!;
+  const [[m, k], [, n]] = [a.shape, b.shape] as [number, number][];
+  const [da, db, bT] = [wasm.makeOutput([m, k], "float32"), wasm.makeOutput([k, n], "float32"), wasm.makeOutput([n, k], "float32")];
+  simd.transpose(address(wasm, b), address(wasm, bT), k, n);
+  simd.matmul(address(wasm, dc), n, 1, address(wasm, bT), address(wasm, da), m, n, k); // dc [m, n] @ b^T [n, k]
+  simd.matmul(address(wasm, a), 1, k, address(wasm, dc), address(wasm, db), k, m, n); // a^T [k, m] (read in place) @ dc [m, n]
+  wasm.disposeData(bT.dataId);
+  return [da, db];
 }
 
 function batchOf(x: tf.TensorInfo): number {

@@ -28,7 +28,7 @@
 // gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
-import { simdTanh, simdTanhGrad } from "./mlp-kernels";
+import { simdMatMulGradients, simdTanh, simdTanhGrad } from "./mlp-kernels";
 import type { Kernel, KernelArgs, WasmBackend } from "./wasm-backend";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
@@ -77,6 +77,9 @@ export function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tenso
   const grad = dy as tf.Tensor;
   const [a, b] = saved;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  // A small 2-D product: both gradients from one kernel (mlp-kernels.ts), handed out by the thunks.
+  const pair = !transposeA && !transposeB && tf.getBackend() === "wasm" ? simdMatMulGradients(a, b, grad) : undefined;
+  if (pair) return { a: () => pair[0], b: () => pair[1] };
   const [gradA, gradB] = batchMatMulGradients(grad, a, b, transposeA, transposeB);
   // A batch broadcast against one matrix (or a batch of 1) gets the sum over the batch, which the
   // stock gradient leaves out (it fails on the shape check).
