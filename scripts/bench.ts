@@ -2,11 +2,11 @@
 // net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32) with
 // and without our SIMD kernels, beside its PyTorch peer (scripts/pytorch-reference/lecture03-mlp-bench.py,
 // run by ZTH_PYTHON, default python3, when it can import torch), 04 the deep BatchNorm MLP (five
-// 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its fused blocks (with and without our
-// SIMD kernels) and without them, side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
+// 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its fused blocks (on our SIMD kernels)
+// and layer by layer (with and without those kernels), side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
 // with where a step's time goes. Alternatives run in alternating rounds, with the load printed.
 //
-//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt] [--peer-threads 1,2] [--plain]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt] [--peer-threads 1 (or 1,2)] [--plain]
 //   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
 //
 // ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
@@ -189,8 +189,8 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
 
 /**
  * Lecture 04's deep BatchNorm MLP: steps/s of `train` with each Linear -> BatchNorm1d -> Tanh block as
- * one fused kernel (on our SIMD code, or on XNNPACK and JS loops), with only the BatchNorm fused, and
- * with neither (the ops formula), in alternating rounds so that all see the same machine load; and
+ * one fused kernel on our SIMD code, and layer by layer (the BatchNorm as one kernel each way) with
+ * and without our SIMD kernels, in alternating rounds so that all see the same machine load; and
  * kernels per step.
  * Also steps per CPU second (process.cpuUsage): on a shared, saturated machine the wall clock mostly
  * measures the other processes, while CPU time still compares the versions fairly.
@@ -199,8 +199,8 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 100 };
   const versions = [
     { name: "fused Linear -> BatchNorm1d -> Tanh blocks, SIMD kernels", blocks: true, simd: true },
-    { name: "fused blocks on XNNPACK and JS loops (no SIMD kernels)", blocks: true, simd: false },
     { name: "layer by layer (fused BatchNorm kernels), SIMD kernels", blocks: false, simd: true },
+    { name: "layer by layer, no SIMD kernels (the threaded build's path)", blocks: true, simd: false },
   ];
   const results = versions.map(() => ({ wall: [] as number[], cpu: [] as number[], kernels: 0 }));
   const models = versions.map(() => deepMLP(config, new Generator(2147483647)));
@@ -388,7 +388,7 @@ async function lecture03SideBySide(data: Dataset, steps: number): Promise<void> 
   if (process.argv.includes("--plain")) versions.push({ name: "ours without SIMD kernels (setFastPaths({ simd: false }))", run: ours(false) });
   const ourVersions = versions.length;
   if (typeof peer === "string") console.log(`  PyTorch peer skipped: ${peer}.`);
-  else for (const threads of (option("peer-threads") ?? "1,2").split(",").map(Number)) versions.push({ name: `PyTorch ${peer.version}, ${threads} thread${threads > 1 ? "s" : ""}`, run: (n) => peer.run(n, threads) });
+  else for (const threads of (option("peer-threads") ?? "1").split(",").map(Number)) versions.push({ name: `PyTorch ${peer.version}, ${threads} thread${threads > 1 ? "s" : ""}`, run: (n) => peer.run(n, threads) });
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(", ");
   console.log(`  ${versions.length} versions in 5 alternating rounds of ${roundSteps.toLocaleString("en-US")} steps; load average ${load()} (1, 5, 15 min)`);
   for (const version of versions.slice(0, ourVersions)) await version.run(500); // warm-up (the peer warms up in every round)

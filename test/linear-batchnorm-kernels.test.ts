@@ -67,7 +67,7 @@ test("fused blocks on WASM: the same numbers as the unfused WASM path", async ()
 });
 
 // The SIMD kernels (simd-kernels.c) work on four columns and tiles of 4 x 8 at a time: odd sizes take
-// their remainder paths (widths 13 and 6, a batch of 7, 30 inputs); width 3 takes the JS loops.
+// their remainder paths (widths 13 and 6, a batch of 7, 30 inputs); width 3 runs layer by layer.
 for (const [nHidden, batchSize] of [[13, 7], [6, 32], [3, 5]]) {
   test(`fused blocks, width ${nHidden}, batch ${batchSize}: the same numbers as the CPU backend's ops`, async () => {
     const config = { ...CONFIG, nHidden };
@@ -77,7 +77,7 @@ for (const [nHidden, batchSize] of [[13, 7], [6, 32], [3, 5]]) {
   });
 }
 
-test("fused blocks without the SIMD kernels (the threaded build's path): the same numbers as the CPU backend's ops", async () => {
+test("without the SIMD kernels (the threaded build's path: layer by layer): the same numbers as the CPU backend's ops", async () => {
   const cpu = await on("cpu", stepNumbers);
   const wasm = await without("simd", () => on("wasm", stepNumbers));
   for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i}`);
