@@ -1,4 +1,4 @@
-import { test, type TestContext } from "node:test";
+import { before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -7,10 +7,17 @@ import type { AddressInfo } from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DATASETS, ensureDataset, loadNames, loadText, projectRoot } from "../lib/data";
+import { courseDataset } from "./course-data";
 
-// The real files, whose size and SHA-256 match the registry.
-const SHARED = "/work/shared/data";
-const NAMES = fs.readFileSync(path.join(SHARED, "names.txt"));
+// The real files, whose size and SHA-256 match the registry: got once as the notebooks get them
+// ($ZTH_DATA_MIRROR, the cache or a download); every test then serves them from a source of its own.
+const environment = { dir: process.env.ZTH_DATA_DIR, mirror: process.env.ZTH_DATA_MIRROR };
+let NAMES: Buffer;
+let SHAKESPEARE: Buffer;
+before(async () => {
+  NAMES = await courseDataset("names", environment);
+  SHAKESPEARE = await courseDataset("tinyshakespeare", environment);
+});
 
 // The tests choose their sources themselves; the caller's environment must not interfere.
 delete process.env.ZTH_DATA_DIR;
@@ -21,6 +28,14 @@ const quiet = () => {};
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "zth-data-"));
   t.after(() => fs.promises.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A folder holding both real files, as a user's copy would. */
+async function mirrorFolder(t: TestContext): Promise<string> {
+  const dir = await tempDir(t);
+  fs.writeFileSync(path.join(dir, "names.txt"), NAMES);
+  fs.writeFileSync(path.join(dir, "tinyshakespeare.txt"), SHAKESPEARE);
   return dir;
 }
 
@@ -146,7 +161,7 @@ test("a corrupt file in the cache is reported and replaced from the mirror", asy
   const dir = await tempDir(t);
   fs.writeFileSync(path.join(dir, "names.txt"), "not the names\n");
   const logs: string[] = [];
-  const file = await ensureDataset("names", { dir, mirror: SHARED, log: (l) => logs.push(l) });
+  const file = await ensureDataset("names", { dir, mirror: await mirrorFolder(t), log: (l) => logs.push(l) });
   assert.deepEqual(fs.readFileSync(file), NAMES);
   assert.deepEqual(fs.readdirSync(dir), ["names.txt"]);
   assert.match(logs[0], /names.txt is not the expected file \(has the wrong size.*\); fetching it again/);
@@ -190,7 +205,7 @@ test("a body that stalls half-way times out and leaves nothing", async (t) => {
 
 test("loadNames gives the 32,033 names", async (t) => {
   const dir = await tempDir(t);
-  const names = await loadNames({ dir, mirror: SHARED, log: quiet });
+  const names = await loadNames({ dir, mirror: await mirrorFolder(t), log: quiet });
   assert.equal(names.length, 32_033);
   assert.equal(Math.min(...names.map((n) => n.length)), 2);
   assert.equal(Math.max(...names.map((n) => n.length)), 15);
@@ -200,7 +215,7 @@ test("loadNames gives the 32,033 names", async (t) => {
 test("ZTH_DATA_DIR and ZTH_DATA_MIRROR are honoured", async (t) => {
   const dir = await tempDir(t);
   process.env.ZTH_DATA_DIR = dir;
-  process.env.ZTH_DATA_MIRROR = SHARED;
+  process.env.ZTH_DATA_MIRROR = await mirrorFolder(t);
   t.after(() => {
     delete process.env.ZTH_DATA_DIR;
     delete process.env.ZTH_DATA_MIRROR;

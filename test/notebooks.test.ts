@@ -106,8 +106,8 @@ test("a hanging cell is interrupted after its time limit and reported with the c
   }));
 
 test("a relative ZTH_DATA_MIRROR is resolved against the folder the command ran in, a URL is kept", () => {
-  const env = kernelEnvironment(true, { ZTH_DATA_MIRROR: "../shared/data", ZTH_QUICK: undefined }, "/home/learner/course");
-  assert.equal(env.ZTH_DATA_MIRROR, "/home/learner/shared/data");
+  const env = kernelEnvironment(true, { ZTH_DATA_MIRROR: "../datasets", ZTH_QUICK: undefined }, "/home/learner/course");
+  assert.equal(env.ZTH_DATA_MIRROR, "/home/learner/datasets");
   assert.equal(env.ZTH_QUICK, "1");
   const url = kernelEnvironment(false, { ZTH_DATA_MIRROR: "http://mirror.local/data", ZTH_QUICK: "1" }, "/x");
   assert.equal(url.ZTH_DATA_MIRROR, "http://mirror.local/data");
