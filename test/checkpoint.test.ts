@@ -1,6 +1,6 @@
 // Checkpoints: a saved GPT loads back to the same numbers; a missing, corrupt or mismatched one is a
 // clear error and leaves the model untouched.
-import { before, test } from "node:test";
+import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -20,8 +20,18 @@ const config: GPTConfig = { vocabSize: 5, blockSize: 4, nEmbd: 8, nHead: 2, nLay
 const vocabulary = ["a", "b", "c", "d", "\n"];
 const settings = { steps: 10, learningRate: 1e-3 };
 
+/** Temporary folders of these tests, removed at the end. */
+const made: string[] = [];
+after(() => made.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+function tempFolder(prefix: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
 function freshDir(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), "zth-checkpoint-")), "gpt");
+  return path.join(tempFolder("zth-checkpoint-"), "gpt");
 }
 
 function logitsOf(model: GPT): number[] {
@@ -80,7 +90,7 @@ test("loadCheckpoint: missing, corrupt and mismatched checkpoints are clear erro
 
 /** A folder of the user's with one file in it, to check that it survives. */
 function userFolder(): { dir: string; file: string } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zth-user-"));
+  const dir = tempFolder("zth-user-");
   const file = path.join(dir, "my-notes.txt");
   fs.writeFileSync(file, "mine");
   return { dir, file };
@@ -121,7 +131,7 @@ test("saveCheckpoint never deletes what it did not write: a folder of other file
   await assert.rejects(save(dir), refused(/README\.txt/));
   assert.equal(fs.readFileSync(path.join(dir, "README.txt"), "utf8"), "my run");
   // An empty folder (made for the checkpoint) is fine.
-  const empty = fs.mkdtempSync(path.join(os.tmpdir(), "zth-empty-"));
+  const empty = tempFolder("zth-empty-");
   await save(empty);
   assert.ok(checkpointExists(empty));
 });
