@@ -12,7 +12,7 @@ import { TorchGenerator } from "../lib/torch-random";
 import { PythonRandom } from "../lib/python-random";
 import { buildDataset, sampleBatch, splitWords } from "../lib/dataset";
 import { namesTokenizer } from "../lib/tokenizer";
-import { loadNames } from "../lib/data";
+import { courseNames } from "./course-data";
 
 before(async () => {
   await initEngine("wasm");
@@ -100,7 +100,7 @@ test("runSteps runs every step, keeps the losses, and stops with a clear error o
 });
 
 test("lecture 06's network gives PyTorch's first loss from the same draws, without leaking tensors", async () => {
-  const words = await loadNames({ log: () => {} });
+  const words = await courseNames();
   const trainSet = buildDataset(splitWords(words, new PythonRandom(42)).train, namesTokenizer(words), 3);
   const before = tf.memory().numTensors;
   const loss = tf.tidy(() => {

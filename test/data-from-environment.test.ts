@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { courseDataset } from "./course-data";
 
-const dataReadingTests = ["bigram", "data", "python-random", "torch-random", "text"].map((name) => path.join(__dirname, `${name}.test.ts`));
+const dataReadingTests = ["bigram", "data", "python-random", "torch-random", "text", "backprop"].map((name) => path.join(__dirname, `${name}.test.ts`));
 
 // Preloaded into every test process: a data file read from anywhere but the temporary folder throws.
 const guard = `"use strict";
