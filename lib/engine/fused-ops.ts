@@ -1,8 +1,8 @@
 // Fused versions of formulas the lecture code writes out in plain ops: one kernel where the active
 // backend has one, `undefined` elsewhere so the caller runs its plain formula. A small model's step
-// is bound by the number of kernels it launches (FACTS: a WASM kernel costs 4-12 us however small),
-// so each fusion saves real time; each is tested against the plain formula on the CPU backend.
-// kernels.ts registers the kernels.
+// is bound by the number of kernels it launches (each has a fixed cost, however small its tensors;
+// `npm run bench` prints the kernels per step), so each fusion saves real time; each is tested against
+// the plain formula on the CPU backend. kernels.ts registers the kernels.
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { address, simdKernels } from "./simd-kernels";
