@@ -3,8 +3,7 @@
 // TensorFlow.js backend runs, and its speed fixes) and display/ (plots, tables, progress, graphs).
 
 // Plumbing: the engine, quick mode, and what shows things in a notebook.
-export * from "./engine/engine";
-export * from "./engine/quick-mode";
+export { initEngine, engineInfo, describeEngine, setFastPaths, isQuickMode, pick, type EngineInfo, type EngineName, type EngineOptions, type FastPaths } from "./engine";
 export * from "./display/display";
 export * from "./display/plot";
 export * from "./display/table";
