@@ -49,3 +49,15 @@ export * from "./schedule";
 // Listed by name: gpt.ts's own small Linear layer stays inside it (lecture 04 exports its Linear).
 export { GPT, Head, MultiHeadAttention, FeedForward, Block, LayerNorm, causalMask, checkGPTConfig, gptTrainingFlops, type GPTConfig } from "./gpt";
 export * from "./checkpoint";
+
+// 08 the GPT tokenizer: byte-pair encoding trained from scratch (minbpe's shape), regex splitting,
+// special tokens, GPT-4's tokenizer rebuilt from cl100k_base, and tokens drawn as coloured spans
+export * from "./bpe-helpers";
+export * from "./bpe-train";
+export * from "./bpe-encode";
+export * from "./bpe-tokenizer";
+export * from "./bpe-basic";
+export * from "./bpe-regex";
+export * from "./gpt4-tokenizer";
+export * from "./tokenizer-file";
+export * from "./display/tokens";
