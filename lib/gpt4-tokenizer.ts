@@ -9,6 +9,7 @@ import { GPT4_SPLIT_PATTERN, RegexTokenizer } from "./bpe-regex";
 import { utf8Bytes, type Pair } from "./bpe-helpers";
 import type { TokenizerTrainOptions } from "./bpe-tokenizer";
 import type { TokenizerModel } from "./tokenizer-file";
+import type { Tiktoken } from "js-tiktoken/lite";
 
 /** GPT-4's special tokens and their ids in cl100k_base. */
 export const GPT4_SPECIAL_TOKENS = {
@@ -35,11 +36,25 @@ interface Cl100k {
 }
 
 let cached: Cl100k | undefined;
+let tiktoken: Tiktoken | undefined;
+
+function cl100kFile(): TiktokenRanks {
+  const file = require("js-tiktoken/ranks/cl100k_base") as TiktokenRanks | { default: TiktokenRanks };
+  return "default" in file ? file.default : file;
+}
+
+/** js-tiktoken's own cl100k_base (the real GPT-4 tokenizer, OpenAI's tiktoken ported), to compare with. */
+export function tiktokenCl100k(): Tiktoken {
+  if (!tiktoken) {
+    const { Tiktoken: TiktokenClass } = require("js-tiktoken/lite") as typeof import("js-tiktoken/lite");
+    tiktoken = new TiktokenClass(cl100kFile());
+  }
+  return tiktoken;
+}
 
 /** token bytes (as a latin1 string: one char per byte) -> rank, from js-tiktoken's compact rank file. */
 export function cl100kRanks(): Map<string, number> {
-  const file = require("js-tiktoken/ranks/cl100k_base") as TiktokenRanks | { default: TiktokenRanks };
-  const ranks = "default" in file ? file.default : file;
+  const ranks = cl100kFile();
   const byBytes = new Map<string, number>();
   for (const line of ranks.bpe_ranks.split("\n")) {
     if (!line) continue;
@@ -116,7 +131,11 @@ export class GPT4Tokenizer extends RegexTokenizer {
     throw new Error("GPT4Tokenizer is not saved: it is rebuilt from js-tiktoken's cl100k_base ranks (and its byte permutation does not fit the .model format).");
   }
 
-  protected override checkModel(_model: TokenizerModel, file: string): void {
-    throw new Error(`GPT4Tokenizer does not load ${file}: it is always cl100k_base. Load it with new RegexTokenizer().load(...).`);
+  override load(modelFile: string): void {
+    this.checkModel(undefined, modelFile);
+  }
+
+  protected override checkModel(_model: TokenizerModel | undefined, file: string): void {
+    throw new Error(`GPT4Tokenizer does not load ${file}: it is always cl100k_base. Load the file with new RegexTokenizer().load(...).`);
   }
 }

@@ -60,4 +60,5 @@ export * from "./bpe-basic";
 export * from "./bpe-regex";
 export * from "./gpt4-tokenizer";
 export * from "./tokenizer-file";
+export * from "./tokenizer-samples";
 export * from "./display/tokens";

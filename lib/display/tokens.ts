@@ -34,9 +34,13 @@ export function tokenSpansHtml(source: TokenBytesSource, ids: readonly number[],
   return `<div class="zth-tokens">${heading}<pre style="white-space:pre-wrap;font-size:13px;line-height:1.6;margin:0">${spans.join("")}</pre></div>`;
 }
 
-/** Shows how a tokenizer cuts `text` (outside a notebook: the pieces joined by "|"). */
+/** Shows how a tokenizer cuts `text` (outside a notebook: the pieces joined by "|"); returns the ids. */
 export function showTokens(tokenizer: TokenBytesSource & { encode(text: string): number[] }, text: string, title?: string): number[] {
-  const ids = tokenizer.encode(text);
+  return showTokenIds(tokenizer, tokenizer.encode(text), title);
+}
+
+/** Shows given token ids as coloured spans (e.g. an encoding with special tokens allowed). */
+export function showTokenIds(tokenizer: TokenBytesSource, ids: number[], title?: string): number[] {
   const fallback = `${title ? title + ": " : ""}${ids.length} tokens: ${tokenPieces(tokenizer, ids).map((piece) => piece.text).join("|")}`;
   showHtml(tokenSpansHtml(tokenizer, ids, title), fallback);
   return ids;
