@@ -52,3 +52,16 @@ export * from "./checkpoint";
 // 06 backprop by hand: gradients held against autograd's, and a loop whose body the notebook writes
 export * from "./backprop";
 export * from "./step-loop";
+
+// 08 the GPT tokenizer: byte-pair encoding trained from scratch (minbpe's shape), regex splitting,
+// special tokens, GPT-4's tokenizer rebuilt from cl100k_base, and tokens drawn as coloured spans
+export * from "./bpe-helpers";
+export * from "./bpe-train";
+export * from "./bpe-encode";
+export * from "./bpe-tokenizer";
+export * from "./bpe-basic";
+export * from "./bpe-regex";
+export * from "./gpt4-tokenizer";
+export * from "./tokenizer-file";
+export * from "./tokenizer-samples";
+export * from "./display/tokens";
