@@ -5,14 +5,20 @@
 //   checkpoint.json   config, vocabulary, settings, the name/shape of every parameter, SHA-256 of weights.bin, meta
 //   weights.bin       every parameter's float32 values, in the order of checkpoint.json's list
 //
-// Loading checks everything before touching the model: a missing, corrupt or mismatched checkpoint
-// is an error that says what differs, never silently wrong weights.
+// checkpoint.json carries a SHA-256 of all its other fields (weights.bin's own SHA-256 among them),
+// so an edited setting is caught like a flipped bit in the weights. Loading checks everything before
+// touching the model: a missing, corrupt or mismatched checkpoint is an error that says what differs,
+// never silently wrong weights. Saving never deletes what it did not write: it replaces only an
+// earlier checkpoint, and only once the new one is complete.
 import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import { removeOnExit } from "./remove-on-exit";
 
-const FORMAT = "zero-to-hero checkpoint 1";
+const FORMAT = "zero-to-hero checkpoint 2";
+/** Every format this course has written: an earlier checkpoint may be replaced, not loaded. */
+const OUR_FORMATS = /^zero-to-hero checkpoint \d+$/;
 const MANIFEST = "checkpoint.json";
 const WEIGHTS = "weights.bin";
 
@@ -35,9 +41,12 @@ interface Manifest {
   vocabulary: string[];
   settings: Record<string, unknown>;
   parameters: { name: string; shape: number[] }[];
-  sha256: string;
+  /** SHA-256 of weights.bin. */
+  weightsSha256: string;
   savedAt: string;
   meta: unknown;
+  /** SHA-256 of every other field (canonicalJson): an edit to any of them is caught. */
+  sha256: string;
 }
 
 /** Thrown when a checkpoint is missing, corrupt, or does not match the model it is loaded into. */
@@ -50,33 +59,68 @@ export class CheckpointError extends Error {
 
 /**
  * Saves `model`'s weights with its config, the vocabulary and the settings into the folder `dir`
- * (created, or replaced whole). `meta` is stored as is and returned by loadCheckpoint: e.g. the losses.
+ * (created, or replacing an earlier checkpoint). `meta` is stored as is and returned by loadCheckpoint:
+ * e.g. the losses. Refuses, before writing anything, an empty path, the current folder (or one above
+ * it), and a target that is not a checkpoint folder of this course: it never deletes what it did not write.
  */
 export async function saveCheckpoint(dir: string, model: Checkpointable, contents: CheckpointContents & { meta?: unknown }): Promise<void> {
+  if (dir.trim() === "") throw new CheckpointError("saveCheckpoint: empty folder name; give the checkpoint a folder of its own, e.g. data/checkpoints/my-model.");
+  const target = path.resolve(dir);
+  await refuseUnlessReplaceable(target);
   const named = model.namedParameters();
   const arrays = await Promise.all(named.map(([, p]) => p.data()));
   const weights = Buffer.concat(arrays.map((values) => Buffer.from(new Float32Array(values).buffer)));
-  const manifest: Manifest = {
+  const fields: Omit<Manifest, "sha256"> = {
     format: FORMAT,
     config: model.config,
     vocabulary: [...contents.vocabulary],
     settings: contents.settings ?? {},
     parameters: named.map(([name, p]) => ({ name, shape: p.shape })),
-    sha256: sha256(weights),
+    weightsSha256: sha256(weights),
     savedAt: new Date().toISOString(),
     meta: contents.meta ?? null,
   };
-  // Written beside the target and renamed into place: a crash mid-save leaves the old checkpoint or none.
-  const target = path.resolve(dir);
+  const manifest: Manifest = { ...fields, sha256: manifestSha256(fields) };
+  // Written beside the target and renamed into place: a crash mid-save leaves the old checkpoint or none,
+  // and the temporary folder goes on every failure, Ctrl-C included (removeOnExit).
   const temporary = `${target}.${randomBytes(6).toString("hex")}.tmp`;
-  await fs.promises.mkdir(temporary, { recursive: true });
+  const release = removeOnExit(temporary);
   try {
+    await fs.promises.mkdir(path.dirname(target), { recursive: true });
+    await fs.promises.mkdir(temporary);
     await fs.promises.writeFile(path.join(temporary, WEIGHTS), weights);
     await fs.promises.writeFile(path.join(temporary, MANIFEST), JSON.stringify(manifest, null, 1) + "\n");
+    await refuseUnlessReplaceable(target); // once more: the folder may have changed while the weights were written
     await fs.promises.rm(target, { recursive: true, force: true });
     await fs.promises.rename(temporary, target);
   } finally {
     await fs.promises.rm(temporary, { recursive: true, force: true });
+    release();
+  }
+}
+
+/** Throws unless `target` is absent, an empty folder, or a checkpoint of this course and nothing else. */
+async function refuseUnlessReplaceable(target: string): Promise<void> {
+  const nothing = "nothing was written. Choose a folder of its own for the checkpoint (e.g. data/checkpoints/my-model).";
+  const cwd = process.cwd();
+  if (cwd === target || cwd.startsWith(target.endsWith(path.sep) ? target : target + path.sep)) {
+    throw new CheckpointError(`saveCheckpoint: ${target} is the folder you are working in (or holds it); ${nothing}`);
+  }
+  const stat = await fs.promises.lstat(target).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (!stat) return;
+  if (!stat.isDirectory()) throw new CheckpointError(`saveCheckpoint: ${target} is a file, not a checkpoint folder; ${nothing}`);
+  const entries = await fs.promises.readdir(target);
+  const foreign = entries.filter((entry) => entry !== MANIFEST && entry !== WEIGHTS);
+  if (foreign.length > 0) {
+    throw new CheckpointError(`saveCheckpoint: ${target} holds files that are not a checkpoint's (${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", ..." : ""}); ${nothing}`);
+  }
+  if (entries.length === 0) return;
+  const format = await fs.promises.readFile(path.join(target, MANIFEST), "utf8").then((text) => (JSON.parse(text) as { format?: unknown } | null)?.format, () => undefined);
+  if (typeof format !== "string" || !OUR_FORMATS.test(format)) {
+    throw new CheckpointError(`saveCheckpoint: ${target} is not a checkpoint of this course (no readable ${MANIFEST} of ours); ${nothing}`);
   }
 }
 
@@ -94,13 +138,13 @@ export async function loadCheckpoint(dir: string, model: Checkpointable, expecte
   const where = path.resolve(dir);
   const remedy = `Delete ${where} to train again, or load it into a model built with the checkpoint's settings.`;
   if (!checkpointExists(where)) throw new CheckpointError(`No checkpoint at ${where} (no ${MANIFEST} there).`);
-  let manifest: Manifest;
+  let parsed: unknown;
   try {
-    manifest = JSON.parse(await fs.promises.readFile(path.join(where, MANIFEST), "utf8")) as Manifest;
+    parsed = JSON.parse(await fs.promises.readFile(path.join(where, MANIFEST), "utf8"));
   } catch (error) {
     throw new CheckpointError(`The checkpoint at ${where} is corrupt: ${MANIFEST} is not readable JSON (${(error as Error).message}). ${remedy}`);
   }
-  if (manifest.format !== FORMAT) throw new CheckpointError(`${where} is not a checkpoint of this course (format "${manifest.format}"). ${remedy}`);
+  const manifest = checkedManifest(parsed, where, remedy);
 
   const differences = [
     ...differencesBetween("config", manifest.config, model.config),
@@ -123,7 +167,7 @@ export async function loadCheckpoint(dir: string, model: Checkpointable, expecte
   } catch {
     throw new CheckpointError(`The checkpoint at ${where} is incomplete: ${WEIGHTS} is missing. ${remedy}`);
   }
-  if (sha256(weights) !== manifest.sha256) {
+  if (sha256(weights) !== manifest.weightsSha256) {
     throw new CheckpointError(`The checkpoint at ${where} is corrupt: ${WEIGHTS} does not have the SHA-256 it was saved with. ${remedy}`);
   }
   const expectedBytes = 4 * named.reduce((total, [, p]) => total + p.size, 0);
@@ -142,8 +186,57 @@ export async function loadCheckpoint(dir: string, model: Checkpointable, expecte
   return manifest.meta;
 }
 
-function sha256(data: Buffer): string {
+/** The manifest, once its fields are all there, of the right kinds, and unchanged since the save. */
+function checkedManifest(value: unknown, where: string, remedy: string): Manifest {
+  const corrupt = (what: string) => new CheckpointError(`The checkpoint at ${where} is corrupt: ${MANIFEST} ${what}. ${remedy}`);
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw corrupt(`holds ${value === null ? "null" : Array.isArray(value) ? "a list" : typeof value}, not the checkpoint's fields`);
+  }
+  const m = value as Record<string, unknown>;
+  if (typeof m.format === "string" && OUR_FORMATS.test(m.format) && m.format !== FORMAT) {
+    throw new CheckpointError(`The checkpoint at ${where} was saved by an earlier version of the course ("${m.format}", now "${FORMAT}"). ${remedy}`);
+  }
+  if (m.format !== FORMAT) throw new CheckpointError(`${where} is not a checkpoint of this course (format ${JSON.stringify(m.format) ?? "missing"}). ${remedy}`);
+  const isObject = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
+  const isList = (v: unknown, item: (x: unknown) => boolean) => Array.isArray(v) && v.every(item);
+  const isHex = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/.test(v);
+  const checks: [keyof Manifest, (v: unknown) => boolean, string][] = [
+    ["config", isObject, "not an object"],
+    ["vocabulary", (v) => isList(v, (x) => typeof x === "string"), "not a list of strings"],
+    ["settings", isObject, "not an object"],
+    ["parameters", (v) => isList(v, (p) => isObject(p) && typeof (p as { name: unknown }).name === "string" && isList((p as { shape: unknown }).shape, Number.isInteger)), "not a list of { name, shape }"],
+    ["weightsSha256", isHex, "not a SHA-256"],
+    ["savedAt", (v) => typeof v === "string", "not a date"],
+    ["meta", () => true, ""],
+    ["sha256", isHex, "not a SHA-256"],
+  ];
+  const missing = checks.filter(([key]) => !(key in m)).map(([key]) => key);
+  const malformed = checks.filter(([key, ok]) => key in m && !ok(m[key])).map(([key, , why]) => `${key} (${why})`);
+  if (missing.length > 0) throw corrupt(`lacks ${missing.join(", ")}${malformed.length > 0 ? `; malformed: ${malformed.join(", ")}` : ""}`);
+  if (malformed.length > 0) throw corrupt(`has malformed fields: ${malformed.join(", ")}`);
+  const { sha256: recorded, ...fields } = m as unknown as Manifest;
+  if (manifestSha256(fields) !== recorded) {
+    throw new CheckpointError(`The checkpoint at ${where} cannot be trusted: ${MANIFEST} was changed after it was saved (its fields no longer have the SHA-256 saved with them). ${remedy}`);
+  }
+  return m as unknown as Manifest;
+}
+
+function sha256(data: Buffer | string): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/** SHA-256 of the manifest's fields as JSON with sorted keys, so the file's layout does not matter. */
+function manifestSha256(fields: Omit<Manifest, "sha256">): string {
+  return sha256(canonicalJson(JSON.parse(JSON.stringify(fields))));
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value);
 }
 
 /** "config.nEmbd: saved 128, now 64" for every key whose value differs. */

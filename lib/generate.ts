@@ -23,6 +23,10 @@ export function generate(
 ): number[] {
   const { temperature = 1, stopAt } = options;
   if (context.length === 0) throw new Error("generate: the context needs at least one token to start from.");
+  // An int32 tensor would silently truncate 1.5 to 1 and NaN to 0: refuse what is not a token index.
+  const bad = context.findIndex((token) => !(Number.isInteger(token) && token >= 0));
+  if (bad >= 0) throw new Error(`generate: context[${bad}] is ${context[bad]}; token indices are whole numbers >= 0 (encode text with the tokenizer).`);
+  if (!(Number.isInteger(maxNewTokens) && maxNewTokens >= 0)) throw new Error(`generate: maxNewTokens must be a whole number >= 0 (got ${maxNewTokens}).`);
   if (!(temperature > 0 && Number.isFinite(temperature))) throw new Error(`generate: temperature must be a finite number > 0 (got ${temperature}).`);
   const tokens = [...context];
   for (let n = 0; n < maxNewTokens; n++) {

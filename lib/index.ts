@@ -3,8 +3,7 @@
 // TensorFlow.js backend runs, and its speed fixes) and display/ (plots, tables, progress, graphs).
 
 // Plumbing: the engine, quick mode, and what shows things in a notebook.
-export * from "./engine/engine";
-export * from "./engine/quick-mode";
+export { initEngine, engineInfo, describeEngine, setFastPaths, isQuickMode, pick, type EngineInfo, type EngineName, type EngineOptions, type FastPaths } from "./engine";
 export * from "./display/display";
 export * from "./display/plot";
 export * from "./display/table";
@@ -48,3 +47,20 @@ export * from "./bpe";
 export * from "./schedule";
 export * from "./gpt";
 export * from "./checkpoint";
+
+// 06 backprop by hand: gradients held against autograd's, and a loop whose body the notebook writes
+export * from "./backprop";
+export * from "./step-loop";
+
+// 08 the GPT tokenizer: byte-pair encoding trained from scratch (minbpe's shape), regex splitting,
+// special tokens, GPT-4's tokenizer rebuilt from cl100k_base, and tokens drawn as coloured spans
+export * from "./bpe-helpers";
+export * from "./bpe-train";
+export * from "./bpe-encode";
+export * from "./bpe-tokenizer";
+export * from "./bpe-basic";
+export * from "./bpe-regex";
+export * from "./gpt4-tokenizer";
+export * from "./tokenizer-file";
+export * from "./tokenizer-samples";
+export * from "./display/tokens";

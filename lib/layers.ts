@@ -3,8 +3,7 @@
 // diagnostics can look inside the network; and a model that stacks them (SequentialLanguageModel),
 // with the lecture's deep net built from it (deepMLP).
 import * as tf from "@tensorflow/tfjs";
-import { fusedBatchNormTraining } from "./engine/batchnorm-kernels";
-import { fusedLinearBatchNormTraining } from "./engine/linear-batchnorm-kernels";
+import { fusedBatchNormTraining, fusedLinearBatchNormTraining } from "./engine";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
 import { Generator } from "./random";

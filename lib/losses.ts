@@ -1,6 +1,6 @@
 // Losses shared by every model.
 import * as tf from "@tensorflow/tfjs";
-import { fusedCrossEntropy } from "./engine/fused-ops";
+import { fusedCrossEntropy } from "./engine";
 
 /**
  * Mean cross-entropy of `logits` [N, C] (or [B, T, C]) against integer `targets` [N] (or [B, T]):

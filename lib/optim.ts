@@ -1,7 +1,7 @@
 // Optimizers: how a parameter moves once its gradient is known. train() calls `step` once per
 // training step, inside the step's tf.tidy.
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdamWUpdate, fusedSgdUpdates } from "./engine/fused-ops";
+import { fusedAdamWUpdate, fusedSgdUpdates } from "./engine";
 
 export interface Optimizer {
   /** Moves each parameter against its gradient (grads[i] belongs to parameters[i]), in place. */

@@ -9,7 +9,7 @@ import { sampleBatch, type Dataset } from "./dataset";
 import type { LanguageModel } from "./model";
 import { SGD, type Optimizer } from "./optim";
 import { TrainingProgress, type ProgressInfo } from "./display/progress";
-import { StopRequest, checkEvents } from "./engine/stop";
+import { StopRequest, checkEvents } from "./engine";
 import { Generator } from "./random";
 
 /** One batch: inputs X [B, T] int32 and targets Y ([B] or [B, T]). */

@@ -1,17 +1,21 @@
 // Training-step speed of each lecture on the default engine: 00 micrograd's moons MLP, 02 the bigram
-// net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32),
-// 04 the deep BatchNorm MLP (five 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its
-// fused blocks (with and without our SIMD kernels), its fused BatchNorm kernels alone, and neither,
-// side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes, with where a step's time goes.
+// net's full-batch gradient step, 03 the MLP (vocab 27, block 3, nEmbd 10, hidden 200, batch 32) with
+// and without our SIMD kernels, beside its PyTorch peer (scripts/pytorch-reference/lecture03-mlp-bench.py,
+// run by ZTH_PYTHON, default python3, when it can import torch), 04 the deep BatchNorm MLP (five
+// 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its fused blocks (on our SIMD kernels)
+// and layer by layer (with and without those kernels), side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
+// with where a step's time goes. Alternatives run in alternating rounds, with the load printed.
 //
-//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt] [--peer-threads 1 (or 1,2)] [--plain]
 //   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
 //
 // ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as readline from "node:readline";
 import * as os from "node:os";
+import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { describeEngine, initEngine } from "../lib/engine/engine";
+import { describeEngine, initEngine, setFastPaths } from "../lib/engine";
 import { loadNames } from "../lib/data";
 import { buildDataset, sampleBatch, splitWords, type Dataset } from "../lib/dataset";
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
@@ -23,11 +27,7 @@ import { SGD, type Optimizer } from "../lib/optim";
 import type { LanguageModel } from "../lib/model";
 import { bigramNetLoss } from "../lib/bigram-net";
 import { deepMLP } from "../lib/layers";
-import { setFusedBatchNorm } from "../lib/engine/batchnorm-kernels";
-import { setFusedLinearBatchNorm } from "../lib/engine/linear-batchnorm-kernels";
-import { setSimdKernels } from "../lib/engine/simd-kernels";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
-import { useStockBatchMatMul } from "../lib/engine/batched-matmul";
 import { NANOGPT_CPU_RECIPE, gptTrainer } from "./bench-gpt";
 
 const LECTURE_03: MLPConfig = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };
@@ -189,8 +189,8 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
 
 /**
  * Lecture 04's deep BatchNorm MLP: steps/s of `train` with each Linear -> BatchNorm1d -> Tanh block as
- * one fused kernel (on our SIMD code, or on XNNPACK and JS loops), with only the BatchNorm fused, and
- * with neither (the ops formula), in alternating rounds so that all see the same machine load; and
+ * one fused kernel on our SIMD code, and layer by layer (the BatchNorm as one kernel each way) with
+ * and without our SIMD kernels, in alternating rounds so that all see the same machine load; and
  * kernels per step.
  * Also steps per CPU second (process.cpuUsage): on a shared, saturated machine the wall clock mostly
  * measures the other processes, while CPU time still compares the versions fairly.
@@ -198,18 +198,15 @@ async function profile(config: MLPConfig, data: Dataset): Promise<void> {
 async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
   const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 100 };
   const versions = [
-    { name: "fused Linear -> BatchNorm1d -> Tanh blocks, SIMD kernels", blocks: true, batchNorm: true, simd: true },
-    { name: "fused blocks on XNNPACK and JS loops (no SIMD kernels)", blocks: true, batchNorm: true, simd: false },
-    { name: "fused BatchNorm kernels", blocks: false, batchNorm: true, simd: false },
-    { name: "BatchNorm as ops", blocks: false, batchNorm: false, simd: false },
+    { name: "fused Linear -> BatchNorm1d -> Tanh blocks, SIMD kernels", blocks: true, simd: true },
+    { name: "layer by layer (fused BatchNorm kernels), SIMD kernels", blocks: false, simd: true },
+    { name: "layer by layer, no SIMD kernels (the threaded build's path)", blocks: true, simd: false },
   ];
   const results = versions.map(() => ({ wall: [] as number[], cpu: [] as number[], kernels: 0 }));
   const models = versions.map(() => deepMLP(config, new Generator(2147483647)));
   const generator = new Generator(1);
   const run = (i: number, n: number) => {
-    setFusedLinearBatchNorm(versions[i].blocks);
-    setFusedBatchNorm(versions[i].batchNorm);
-    setSimdKernels(versions[i].simd);
+    setFastPaths({ fusedBlocks: versions[i].blocks, simd: versions[i].simd });
     return train(models[i], randomBatches(data, BATCH, generator), { steps: n, learningRate: 0.1, progress: false });
   };
   for (const [i] of versions.entries()) {
@@ -229,9 +226,7 @@ async function deepBatchNormSpeed(data: Dataset, steps: number): Promise<void> {
       results[i].cpu.push(roundSteps / ((cpu.user + cpu.system) / 1e6));
     }
   }
-  setFusedLinearBatchNorm(true);
-  setFusedBatchNorm(true);
-  setSimdKernels(true);
+  setFastPaths({ fusedBlocks: true, simd: true });
   if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
   const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
   for (const [i, { name }] of versions.entries()) {
@@ -284,7 +279,7 @@ async function gptProfile(): Promise<void> {
 
 /** The GPT section; `--json` prints one line for --compare-gpt to read. */
 async function gptSection(engineLine: string): Promise<void> {
-  if (process.argv.includes("--stock-batched-matmul")) useStockBatchMatMul(true);
+  if (process.argv.includes("--stock-batched-matmul")) setFastPaths({ batchedMatMul: false, simd: false });
   const speed = gptSpeed(Number(option("gpt-steps") ?? 5));
   if (process.argv.includes("--json")) {
     console.log(JSON.stringify({ engine: engineLine, ...speed }));
@@ -323,6 +318,104 @@ function compareGpt(): void {
   console.log(`load average ${os.loadavg().map((l) => l.toFixed(2)).join(", ")}`);
 }
 
+// ---------------------------------------------------------------------------------------------------
+// Lecture 03 beside PyTorch.
+
+const PYTORCH_PEER = "lecture03-mlp-bench.py";
+
+interface Peer {
+  version: string;
+  /** Steps per second of wall time and of CPU time, `steps` steps on `threads` threads (after the peer's own warm-up). */
+  run(steps: number, threads: number): Promise<Speed>;
+  close(): void;
+}
+
+interface Speed {
+  wall: number;
+  /** Steps per second of the process's CPU time: on a busy machine the fairer comparison. */
+  cpu: number;
+}
+
+/** The PyTorch peer as a child process that answers one line per round, or why it cannot run. */
+async function startPytorchPeer(): Promise<Peer | string> {
+  const python = process.env.ZTH_PYTHON || "python3";
+  const root = path.resolve(path.dirname(process.argv[1]), "..");
+  const child = spawn(python, [path.join(root, "scripts", "pytorch-reference", PYTORCH_PEER)], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk) => (stderr += chunk));
+  const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const next = async () => ((await lines.next()).value as string | undefined) ?? undefined;
+  const failed = new Promise<undefined>((resolve) => child.on("error", (error) => ((stderr += error.message), resolve(undefined))));
+  const first = await Promise.race([next(), failed]);
+  if (!first?.startsWith("ready")) {
+    child.kill();
+    return `${python} cannot run it (${stderr.trim().split("\n").at(-1) || "no output"}); set ZTH_PYTHON to a Python 3 with PyTorch`;
+  }
+  return {
+    version: first.replace(/^ready /, ""),
+    run: async (steps, threads) => {
+      child.stdin.write(`${steps} ${threads}\n`);
+      const answer = await next();
+      if (answer === undefined) throw new Error(`the PyTorch peer ended: ${stderr.trim()}`);
+      const [wall, cpu] = answer.split(" ").map(Number);
+      return { wall, cpu };
+    },
+    close: () => child.stdin.end(),
+  };
+}
+
+/**
+ * Lecture 03's step in alternating rounds: ours (`train`, every fast path), with --plain ours without
+ * our SIMD kernels (the matmuls on XNNPACK, tanh and the sums in JS loops), and the PyTorch peer on 1
+ * and 2 threads (--peer-threads); steps/s per round, per CPU second, medians, and the load.
+ */
+async function lecture03SideBySide(data: Dataset, steps: number): Promise<void> {
+  const roundSteps = Math.max(1, Math.round(steps / 5));
+  const peer = await startPytorchPeer();
+  const generator = new Generator(2147483647);
+  const model = new MLPLanguageModel(LECTURE_03, generator, { W2: 0.01, b2: 0 });
+  const batches = randomBatches(data, BATCH, generator);
+  const ours = (simd: boolean) => async (n: number): Promise<Speed> => {
+    setFastPaths({ simd });
+    const cpuStart = process.cpuUsage();
+    const { stepsPerSecond } = await train(model, batches, { steps: n, learningRate: 0.1, progress: false });
+    const cpu = process.cpuUsage(cpuStart);
+    return { wall: stepsPerSecond, cpu: n / ((cpu.user + cpu.system) / 1e6) };
+  };
+  // The version without SIMD kernels only when asked for: switching paths in one process slows the
+  // next rounds of both (measured: ours alone 2,674 steps per CPU second, alternating with it 2,150).
+  const versions: { name: string; run: (n: number) => Promise<Speed> }[] = [{ name: "ours, train() (SIMD kernels)", run: ours(true) }];
+  if (process.argv.includes("--plain")) versions.push({ name: "ours without SIMD kernels (setFastPaths({ simd: false }))", run: ours(false) });
+  const ourVersions = versions.length;
+  if (typeof peer === "string") console.log(`  PyTorch peer skipped: ${peer}.`);
+  else for (const threads of (option("peer-threads") ?? "1").split(",").map(Number)) versions.push({ name: `PyTorch ${peer.version}, ${threads} thread${threads > 1 ? "s" : ""}`, run: (n) => peer.run(n, threads) });
+  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(", ");
+  console.log(`  ${versions.length} versions in 5 alternating rounds of ${roundSteps.toLocaleString("en-US")} steps; load average ${load()} (1, 5, 15 min)`);
+  for (const version of versions.slice(0, ourVersions)) await version.run(500); // warm-up (the peer warms up in every round)
+  const tensors = tf.memory().numTensors;
+  const results = versions.map(() => [] as Speed[]);
+  for (let round = 0; round < 5; round++) {
+    for (const [i, version] of versions.entries()) results[i].push(await version.run(roundSteps));
+  }
+  setFastPaths({ simd: true });
+  if (tf.memory().numTensors !== tensors) throw new Error(`tensor leak: ${tensors} -> ${tf.memory().numTensors} tensors`);
+  model.dispose();
+  if (typeof peer !== "string") peer.close();
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const wall = results.map((rounds) => median(rounds.map((r) => r.wall)));
+  const cpu = results.map((rounds) => median(rounds.map((r) => r.cpu)));
+  for (const [i, version] of versions.entries()) {
+    const rounds = results[i].map((r) => r.wall.toFixed(0)).join(" ");
+    console.log(`  ${version.name}: ${wall[i].toFixed(0)} steps/s median [${rounds}], ${cpu[i].toFixed(0)} steps per CPU second`);
+  }
+  if (versions.length > ourVersions) {
+    const ratio = (speeds: number[]) => (speeds[0] / Math.max(...speeds.slice(ourVersions))).toFixed(2);
+    console.log(`  ours / PyTorch (its faster thread count): ${ratio(wall)}x in steps/s, ${ratio(cpu)}x in steps per CPU second`);
+  }
+  console.log(`  200,000 steps: ours ${(200_000 / wall[0]).toFixed(0)} s at this load`);
+  console.log(`  load average after: ${load()}`);
+}
+
 /** Lecture 03's step: where its time goes, and its fixed cost. */
 async function mlpProfiles(data: Dataset): Promise<void> {
   console.log("Where a step's time goes:");
@@ -352,11 +445,7 @@ async function main(): Promise<void> {
   }
   const data = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, LECTURE_03.blockSize);
   console.log(`Lecture 03 MLP (${JSON.stringify(LECTURE_03)}), batch ${BATCH}, ${data.Y.length.toLocaleString("en-US")} training examples`);
-  const speed = await trainingSpeed(LECTURE_03, data, steps);
-  console.log(
-    `train(): ${speed.best.toFixed(0)} steps/s best, ${speed.median.toFixed(0)} median, of 5 rounds over ` +
-      `${steps.toLocaleString("en-US")} steps -> 200,000 steps in ${(200_000 / speed.median).toFixed(0)} s`,
-  );
+  await lecture03SideBySide(data, steps);
   if (option("only") === "03") return;
   console.log("The update, side by side (steps/s of one batch's step, median of 7 interleaved rounds):");
   for (const [name, perSecond] of Object.entries(updateSpeeds(LECTURE_03, data, 1000))) console.log(`  ${name}: ${perSecond.toFixed(0)}`);

@@ -17,6 +17,20 @@ export function runMain(caller: NodeModule, main: (argv: string[]) => Promise<nu
   );
 }
 
+/**
+ * The options of `run-notebooks` and `course`: --quick and notebook files. With --help, prints `usage`
+ * and returns undefined (the command then exits 0); an unknown option is an error that shows the usage line.
+ */
+export function notebookArguments(argv: string[], usage: string): { quick: boolean; notebooks: string[] } | undefined {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(usage);
+    return undefined;
+  }
+  const unknown = argv.filter((a) => a.startsWith("-") && a !== "--quick");
+  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(" ")}. ${usage.split("\n")[0]} (--help for more)`);
+  return { quick: argv.includes("--quick"), notebooks: argv.filter((a) => !a.startsWith("-")) };
+}
+
 /** The files in `dir` whose names end in `extension`, sorted, as full paths; none when `dir` is missing. */
 export function filesIn(dir: string, extension: string): string[] {
   if (!fs.existsSync(dir)) return [];

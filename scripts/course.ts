@@ -2,28 +2,37 @@
 // from the executed notebooks with a picture of every plot (build-site.ts), checks the site in
 // headless Chromium (check-site.ts), and ends with a table of each lecture's time and key result.
 //
-//   tsx scripts/course.ts [--quick] [notebooks/x.ipynb ...]
+//   tsx scripts/course.ts [--quick] [notebooks/x.ipynb ...]     (--help for the usage)
 //
 // Leaves build/notebooks/*.ipynb (executed, with plot pictures: for GitHub, nbviewer, Jupyter) and
 // build/site/ (open build/site/index.html, or publish the folder on any static host).
 // Without Chromium the site is still written, without plot pictures or the check; this says so once.
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { findChromium, launchBrowser, noChromiumHint } from "./browser";
 import { buildSite, siteDir } from "./build-site";
 import { checkSite, formatSiteCheck } from "./check-site";
 import { listNotebooks, runNotebooks, formatSummary } from "./run-notebooks";
-import { runMain } from "./cli";
+import { notebookArguments, runMain } from "./cli";
+
+const usage = `Usage: npx tsx scripts/course.ts [--quick] [notebook.ipynb ...]   (npm run course)
+Runs the notebooks (by default every notebooks/*.ipynb) through the tslab kernel, renders the site
+build/site/ from them and checks it in Chromium, and ends with a table of each notebook's time and
+key result. Exits 1 when a notebook failed or the site has problems.
+  --quick   shortened training (ZTH_QUICK=1)
+  --help    this text
+Environment: ZTH_DATA_MIRROR, a folder or URL holding the data sets; CHROMIUM, the browser to use.`;
 
 async function main(argv: string[]): Promise<number> {
-  const quick = argv.includes("--quick");
-  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--quick");
-  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(" ")}. Usage: course [--quick] [notebook.ipynb ...]`);
-  const given = argv.filter((a) => !a.startsWith("--"));
-  const notebooks = given.length > 0 ? given : listNotebooks();
+  const args = notebookArguments(argv, usage);
+  if (!args) return 0;
+  const { quick } = args;
+  const notebooks = args.notebooks.length > 0 ? args.notebooks : listNotebooks();
   if (notebooks.length === 0) throw new Error("No notebooks found in notebooks/.");
 
   const results = await runNotebooks(notebooks, { quick });
-  const executed = results.map((r) => r.outputPath);
+  // A notebook that could not be read has no executed copy: the site shows the others.
+  const executed = results.map((r) => r.outputPath).filter((file) => fs.existsSync(file));
 
   const chromium = findChromium();
   if (!chromium) console.log(`\nnote: no Chromium, so the site gets no plot pictures and no browser check: ${noChromiumHint}.`);

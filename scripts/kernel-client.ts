@@ -6,17 +6,22 @@
 //   const run = kernel.execute("console.log(1 + 1)", { timeoutMs: 60_000, onOutput: (output) => ... });
 //   const { status, outputs, executionCount, error } = await run;   // status: ok | error | abort | timeout | dead
 //   kernel.interrupt();          // SIGINT to the kernel (tslab's interrupt mode): the running cell ends
+//   await kernel.settle(200);    // wait, then until every output the kernel wrote so far has arrived
 //   await kernel.shutdown();     // shutdown_request, then SIGTERM/SIGKILL if the process stays
 //
 // Outputs are collected as nbformat stores them: consecutive stream outputs of the same name are
 // merged, display_data and execute_result kept, update_display_data applied to every output with the
 // same display_id (also in earlier executions' outputs, as Jupyter does), clear_output honoured.
 // `onOutput(output, event, displayId)` sees each output as it arrives or changes (e.g. a live training progress line).
+// Output that arrives after its execution has finished (a promise the cell forgot to await, rejected
+// later: tslab writes "UnhandledPromiseRejection" to stderr) is added to that execution's outputs, as
+// Jupyter shows it in that cell; a caller looks again after the next execution or `settle()`.
 //
 // No kernel outlives its runner: the kernel runs in its own process group (a Ctrl-C in the terminal
 // reaches only the runner, which then stops every kernel it started, as on SIGTERM and SIGHUP), and a
 // preloaded watchdog ends the kernel when its stdin pipe closes, i.e. when the runner is gone, even
-// after a SIGKILL.
+// after a SIGKILL. The connection file (it holds the HMAC key) is removed as soon as the kernel has
+// read it, and on every exit path before that, interrupts included.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import * as fs from "node:fs";
@@ -26,6 +31,7 @@ import * as path from "node:path";
 import * as zmq from "zeromq";
 import type { Output } from "./notebook-file";
 import { projectRoot } from "./cli";
+import { removeOnExit } from "../lib/remove-on-exit";
 
 const tslabBinary = path.join(projectRoot, "node_modules", ".bin", "tslab");
 const watchdog = path.join(__dirname, "kernel-watchdog.cjs");
@@ -58,6 +64,8 @@ export interface Kernel {
   readonly pid: number;
   execute(code: string, options?: ExecuteOptions): Promise<ExecutionResult>;
   interrupt(): void;
+  /** Waits `graceMs`, then until every output the kernel sent before has arrived (a kernel_info round trip). */
+  settle(graceMs: number): Promise<void>;
   shutdown(): Promise<void>;
   /** The kernel process's own stdout and stderr (start-up errors, crashes), the last 20,000 characters. */
   log(): string;
@@ -154,6 +162,11 @@ export async function startKernel(options: StartOptions): Promise<Kernel> {
     kernel_name: "tslab",
   };
   const connectionDir = fs.mkdtempSync(path.join(os.tmpdir(), "zth-kernel-"));
+  const keepUntilExit = removeOnExit(connectionDir);
+  const removeConnection = () => {
+    fs.rmSync(connectionDir, { recursive: true, force: true });
+    keepUntilExit();
+  };
   const connectionFile = path.join(connectionDir, "connection.json");
   fs.writeFileSync(connectionFile, JSON.stringify(connection), { mode: 0o600 });
 
@@ -171,15 +184,14 @@ export async function startKernel(options: StartOptions): Promise<Kernel> {
   child.stderr!.on("data", keepLog);
   child.stdin!.on("error", () => undefined); // the kernel may be gone before its pipe
 
-  const client = new KernelClient(child, key, `tcp://127.0.0.1`, { shellPort, iopubPort, controlPort }, () => log, () => {
-    fs.rmSync(connectionDir, { recursive: true, force: true });
-  });
+  const client = new KernelClient(child, key, `tcp://127.0.0.1`, { shellPort, iopubPort, controlPort }, () => log, removeConnection);
   try {
     await client.waitUntilReady(options.startTimeoutMs ?? 60_000);
   } catch (error) {
     await client.shutdown();
     throw error;
   }
+  removeConnection(); // the kernel has read it and bound its sockets
   return client;
 }
 
@@ -192,6 +204,8 @@ class KernelClient implements Kernel {
   private readonly control = new zmq.Dealer({ linger: 0 });
   private readonly iopub = new zmq.Subscriber({ linger: 0 });
   private readonly pending = new Map<string, Pending>();
+  /** Finished executions, for output that arrives late. */
+  private readonly finished = new Map<string, Pending>();
   /** display_id -> the outputs showing it, in any execution. */
   private readonly displays = new Map<string, Output[]>();
   /** Waiters for replies to non-execute requests, and for any iopub status of a request. */
@@ -263,6 +277,7 @@ class KernelClient implements Kernel {
           clearTimeout(timer);
           clearTimeout(idleTimer);
           this.pending.delete(id);
+          this.finished.set(id, pending);
           resolve({ ...result, outputs, started, finished: new Date().toISOString() });
         },
       };
@@ -297,6 +312,15 @@ class KernelClient implements Kernel {
 
   interrupt(): void {
     if (!this.exited) this.child.kill("SIGINT");
+  }
+
+  async settle(graceMs: number): Promise<void> {
+    await delay(graceMs);
+    if (this.exited || this.closed) return;
+    // iopub keeps the kernel's order: once this request's idle status is in, so is everything sent before it.
+    const id = this.send(this.shell, "kernel_info_request", {});
+    const deadline = Date.now() + 5000;
+    while (!this.statusSeen.has(id) && !this.exited && Date.now() < deadline) await delay(10);
   }
 
   async shutdown(): Promise<void> {
@@ -419,8 +443,8 @@ class KernelClient implements Kernel {
       }
       return;
     }
-    const pending = this.pending.get(id);
-    if (!pending) return; // output of a cell no longer waited for (e.g. after a timeout)
+    const pending = this.pending.get(id) ?? this.finished.get(id); // late output joins its finished execution
+    if (!pending) return; // output of no execution of ours
     const outputs = pending.outputs;
     if (pending.clearOnNext && type !== "clear_output") {
       outputs.length = 0;

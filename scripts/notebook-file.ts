@@ -46,8 +46,19 @@ export function joinText(text: string | string[] | undefined): string {
   return Array.isArray(text) ? text.join("") : (text ?? "");
 }
 
+/** The notebook in `file`; an error that names the file when it is not valid JSON or has no list of cells. */
 export function readNotebook(file: string): Notebook {
-  return JSON.parse(fs.readFileSync(file, "utf8")) as Notebook;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    const why = error instanceof SyntaxError ? `is not valid JSON (${error.message})` : `cannot be read (${(error as Error).message})`;
+    throw new Error(`${file} ${why}: not a notebook. Restore it (e.g. git checkout -- ${file}) or leave it out.`);
+  }
+  if (parsed === null || typeof parsed !== "object" || !Array.isArray((parsed as { cells?: unknown }).cells)) {
+    throw new Error(`${file} is not a notebook: it has no list of "cells". Restore it (e.g. git checkout -- ${file}) or leave it out.`);
+  }
+  return parsed as Notebook;
 }
 
 /** Jupyter's own format: keys sorted, 1-space indent, non-ASCII kept as is, trailing newline. */

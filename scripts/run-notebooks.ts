@@ -1,7 +1,8 @@
 // Runs notebooks through the real tslab kernel (kernel-client.ts: Node only, no Python), cell by cell
-// as Jupyter would, and fails loudly on any cell error or stderr output.
+// as Jupyter would, and fails loudly on any cell error or stderr output, also one that comes after its
+// cell has ended (a promise the cell forgot to await, rejected later) or from an unreadable notebook.
 //
-//   tsx scripts/run-notebooks.ts [--quick] [notebooks/x.ipynb ...]
+//   tsx scripts/run-notebooks.ts [--quick] [notebooks/x.ipynb ...]     (--help for the usage)
 //
 // Executed notebooks go to build/notebooks/ (the course command, course.ts, then renders the site from
 // them). While it runs, the terminal shows the notebook, the cell, the time and a long cell's live
@@ -11,9 +12,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { type ExecutionResult, type Kernel, startKernel } from "./kernel-client";
 import { type Cell, type Notebook, type Output, type RunInfo, joinText, readNotebook, runInfoKey, writeNotebook } from "./notebook-file";
-import { filesIn, notebooksDir, projectRoot, runMain } from "./cli";
+import { filesIn, notebookArguments, notebooksDir, projectRoot, runMain } from "./cli";
 
 export const buildNotebooksDir = path.join(projectRoot, "build", "notebooks");
+
+/** After the last cell, how long a rejection the notebook forgot to await has to show before the kernel stops. */
+const SETTLE_MS = 200;
 
 export interface CellFailure {
   /** 1-based position among all cells, as a reader counts them in Jupyter. */
@@ -33,7 +37,7 @@ export interface NotebookResult {
   notebook: string; // path as given, relative to the current folder when inside it
   ok: boolean;
   failures: CellFailure[];
-  /** Set when the kernel could not be started. */
+  /** Set when the notebook could not be read or the kernel could not be started. */
   runError?: string;
   seconds: number;
   result?: string;
@@ -89,14 +93,22 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
   // A stale result from an earlier run must never be mistaken for this run's.
   fs.rmSync(outputPath, { force: true });
 
-  const notebook = readNotebook(input);
-  const cells = codeCells(notebook);
   const started = Date.now();
+  let notebook: Notebook;
+  try {
+    notebook = readNotebook(input);
+  } catch (error) {
+    // Reported like any failed notebook, so the others still run and the summary names this one.
+    return { notebook: shown, ok: false, failures: [], runError: (error as Error).message, seconds: (Date.now() - started) / 1000, outputPath };
+  }
+  const cells = codeCells(notebook);
   const deadline = options.deadlineSeconds === undefined ? Infinity : started + options.deadlineSeconds * 1000;
   const cellLimitMs = (options.cellTimeoutSeconds ?? (options.quick ? 600 : 3600)) * 1000;
   const runFailures: CellFailure[] = [];
   let runError: string | undefined;
   let kernel: Kernel | undefined;
+  /** Each run cell's number of error outputs when it finished, to notice one that comes later. */
+  const failuresShown = new Map<Cell, number>();
   for (const { cell } of cells) {
     cell.outputs = [];
     cell.execution_count = null;
@@ -128,15 +140,20 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
         },
       });
       recordExecution(cell, run);
+      failuresShown.set(cell, failureOutputs(cell));
       const failure = executionFailure(run, cell, where, byDeadline ? `the notebook's deadline of ${options.deadlineSeconds} s` : `the limit of ${timeoutMs / 1000} s for one cell`);
       if (failure) runFailures.push(failure);
-      if (run.status !== "ok") {
+      // An earlier cell that reported an error after it ended (findFailures lists it) fails the notebook as well.
+      const lateError = cells.slice(0, index).some((earlier) => failureOutputs(earlier.cell) > (failuresShown.get(earlier.cell) ?? 0));
+      if (run.status !== "ok" || lateError) {
         // As Jupyter's "Run All": a failed cell stops the notebook.
         const notRun = cells.slice(index + 1);
         runFailures.push(...notRun.map(({ where }) => ({ ...where, kind: "skipped" as const, text: "" })));
         break;
       }
     }
+    // A rejection the last cells forgot to await still gets the time to show (findFailures then lists it).
+    await kernel.settle(SETTLE_MS);
   } catch (error) {
     runError = error instanceof Error ? error.message : String(error);
   } finally {
@@ -199,6 +216,11 @@ export function findFailures(notebook: Notebook): CellFailure[] {
     }
   }
   return failures;
+}
+
+/** How many outputs of `cell` are stderr or errors. */
+function failureOutputs(cell: Cell): number {
+  return (cell.outputs ?? []).filter((o) => o.output_type === "error" || (o.output_type === "stream" && o.name === "stderr")).length;
 }
 
 /** The last line the notebook printed that starts with "Result:", without that word. */
@@ -400,12 +422,19 @@ function indent(text: string, prefix: string): string {
 // ---------------------------------------------------------------------------------------------
 // command line
 
+const usage = `Usage: npx tsx scripts/run-notebooks.ts [--quick] [notebook.ipynb ...]
+Runs the notebooks (by default every notebooks/*.ipynb, in lecture order) through the tslab kernel,
+cell by cell, writes the executed notebooks to build/notebooks/ and ends with a table of each one's
+time and key result. Exits 1 when a notebook failed.
+  --quick   shortened training (ZTH_QUICK=1), as the tests run them
+  --help    this text
+Environment: ZTH_DATA_MIRROR, a folder or URL holding the data sets (else data/ or a download).`;
+
 async function main(argv: string[]): Promise<number> {
-  const quick = argv.includes("--quick");
-  const unknown = argv.filter((a) => a.startsWith("--") && a !== "--quick");
-  if (unknown.length > 0) throw new Error(`Unknown option(s): ${unknown.join(" ")}. Usage: run-notebooks [--quick] [notebook.ipynb ...]`);
-  const given = argv.filter((a) => !a.startsWith("--"));
-  const notebooks = given.length > 0 ? given : listNotebooks();
+  const args = notebookArguments(argv, usage);
+  if (!args) return 0;
+  const { quick } = args;
+  const notebooks = args.notebooks.length > 0 ? args.notebooks : listNotebooks();
   if (notebooks.length === 0) {
     console.log(`No notebooks found in ${displayPath(notebooksDir)}.`);
     return 0;

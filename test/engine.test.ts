@@ -223,7 +223,7 @@ for (const c of allCases) {
   });
 }
 
-test("on WASM: the matmul gradient equals the formulas dA = dY B^T, dB = A^T dY (explicit transposes)", () => {
+test("on WASM: the matmul gradient equals the formulas dA = dY B^T, dB = A^T dY", () => {
   const [dA, dB, formulaA, formulaB] = evaluate(() => {
     const A = tf.tensor2d(values([M, K], 20), [M, K]);
     const B = tf.tensor2d(values([K, N], 21), [K, N]);

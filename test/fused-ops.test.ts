@@ -3,9 +3,8 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../lib/engine/engine";
+import { initEngine, setFastPaths } from "../lib/engine";
 import { fusedSgdUpdate, fusedSgdUpdates } from "../lib/engine/fused-ops";
-import { setSimdKernels } from "../lib/engine/simd-kernels";
 import { SGD } from "../lib/optim";
 import { Generator } from "../lib/random";
 
@@ -36,14 +35,14 @@ test("the fused SGD update equals p - lr * grad on the CPU backend", () => {
 // With our SIMD loop (simd-kernels.c) and without it (the threaded build: the backend's C functions).
 for (const simd of [true, false]) {
   test(`the fused SGD update of several parameters at once (one kernel${simd ? ", SIMD loop" : ", C functions"}) equals p - lr * grad for each, on the CPU backend`, async () => {
-    setSimdKernels(simd);
+    setFastPaths({ simd });
     const shapes = [[30, 100], [100], [27, 10], [1], [7]];
     const g = new Generator(4);
     const values = shapes.map((shape) => ({ shape, p: Array.from(g.randn(shape).dataSync()), grad: Array.from(g.randn(shape).dataSync()) }));
     const expected = onBackend("cpu", () => tf.tidy(() => values.map(({ shape, p, grad }) => Array.from(tf.tensor(p, shape).sub(tf.tensor(grad, shape).mul(0.05)).dataSync()))));
     const { kernels, result } = await tf.profile(() =>
       tf.tidy(() => fusedSgdUpdates(values.map((v) => tf.tensor(v.p, v.shape)), values.map((v) => tf.tensor(v.grad, v.shape)), 0.05)!.map((t) => Array.from(t.dataSync()))),
-    ).finally(() => setSimdKernels(true));
+    ).finally(() => setFastPaths({ simd: true }));
     assert.equal(kernels.filter((k) => k.name === "SgdUpdate").length, 1, "one kernel");
     (result as number[][]).forEach((updated, i) => {
       for (let j = 0; j < updated.length; j++) assert.ok(Math.abs(updated[j] - expected[i][j]) < 1e-6, `parameter ${i}, element ${j}: ${updated[j]} vs ${expected[i][j]}`);

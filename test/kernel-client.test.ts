@@ -2,7 +2,7 @@
 // nbformat stores them, live display updates, interrupt, shutdown, and no kernel left behind when
 // the process that started it is stopped.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
@@ -89,30 +89,69 @@ test("shutdown ends the kernel process", { timeout: 2 * minutes }, async () => {
   assert.ok(await waitUntilGone(own.pid, 5000), "the kernel process is gone");
 });
 
-for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-  test(`a runner stopped with ${signal} leaves no kernel behind`, { timeout: 2 * minutes }, async () => {
-    const script = path.join(tmp, `runner-${signal}.ts`);
-    fs.writeFileSync(script, `import { startKernel } from "../../scripts/kernel-client";
+/** The kernels' connection folders (they hold the HMAC key) in `tmpdir`. */
+function connectionFolders(tmpdir: string): string[] {
+  return fs.readdirSync(tmpdir).filter((name) => name.startsWith("zth-kernel-"));
+}
+
+/** Starts a runner (a script that starts a kernel) with its own temp folder; `started` resolves to the kernel's pid. */
+function startRunner(signal: string): { runner: ChildProcess; tmpdir: string; started: Promise<number>; cleanUp: () => void } {
+  const tmpdir = fs.mkdtempSync(path.join(tmp, `runner-tmp-${signal}-`));
+  const script = path.join(tmp, `runner-${signal}.ts`);
+  fs.writeFileSync(script, `import { startKernel } from "../../scripts/kernel-client";
 startKernel({ cwd: __dirname }).then((k) => console.log("kernel " + k.pid));
 setInterval(() => undefined, 1000);
 `);
-    const runner = spawn(process.execPath, ["--import", "tsx", script], { cwd: projectRoot, stdio: ["ignore", "pipe", "inherit"] });
+  const runner = spawn(process.execPath, ["--import", "tsx", script], { cwd: projectRoot, env: { ...process.env, TMPDIR: tmpdir }, stdio: ["ignore", "pipe", "pipe"] });
+  const started = new Promise<number>((resolve, reject) => {
+    let out = "";
+    runner.stdout!.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /kernel (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    runner.once("exit", () => reject(new Error(`the runner exited before starting a kernel: ${out}`)));
+  });
+  started.catch(() => undefined);
+  const cleanUp = () => {
+    runner.kill("SIGKILL");
+    fs.rmSync(script, { force: true });
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  };
+  return { runner, tmpdir, started, cleanUp };
+}
+
+for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+  test(`a runner stopped with ${signal} leaves no kernel behind, nor its connection file`, { timeout: 2 * minutes }, async () => {
+    const { runner, tmpdir, started, cleanUp } = startRunner(signal);
     try {
-      const pid = await new Promise<number>((resolve, reject) => {
-        let out = "";
-        runner.stdout!.on("data", (chunk: Buffer) => {
-          out += chunk.toString();
-          const match = /kernel (\d+)/.exec(out);
-          if (match) resolve(Number(match[1]));
-        });
-        runner.once("exit", () => reject(new Error(`the runner exited before starting a kernel: ${out}`)));
-      });
+      const pid = await started;
       assert.ok(isRunning(pid));
+      assert.deepEqual(connectionFolders(tmpdir), [], "the connection file is removed once the kernel has read it");
+      const exited = new Promise((resolve) => runner.once("exit", resolve));
       runner.kill(signal);
       assert.ok(await waitUntilGone(pid, 10_000), `kernel ${pid} still runs after its runner got ${signal}`);
+      await exited;
+      assert.deepEqual(connectionFolders(tmpdir), []);
     } finally {
-      runner.kill("SIGKILL");
-      fs.rmSync(script, { force: true });
+      cleanUp();
     }
   });
 }
+
+test("Ctrl-C while a kernel starts removes its connection folder", { timeout: 2 * minutes }, async () => {
+  const { runner, tmpdir, cleanUp } = startRunner("SIGINT");
+  try {
+    const deadline = Date.now() + 60_000;
+    while (connectionFolders(tmpdir).length === 0) {
+      assert.ok(Date.now() < deadline, "no connection folder appeared");
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const exited = new Promise((resolve) => runner.once("exit", (code, signal) => resolve(signal ?? code)));
+    runner.kill("SIGINT");
+    assert.equal(await exited, 130, "the runner stops its kernels and exits with 130");
+    assert.deepEqual(connectionFolders(tmpdir), [], "the folder with the HMAC key is gone");
+  } finally {
+    cleanUp();
+  }
+});

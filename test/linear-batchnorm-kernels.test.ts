@@ -6,9 +6,7 @@
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../lib/engine/engine";
-import { setFusedLinearBatchNorm } from "../lib/engine/linear-batchnorm-kernels";
-import { setSimdKernels } from "../lib/engine/simd-kernels";
+import { initEngine, setFastPaths, type FastPaths } from "../lib/engine";
 import { BatchNorm1d, Tanh, deepMLP } from "../lib/layers";
 import { Generator } from "../lib/random";
 import { assertClose, on } from "./backend-comparison";
@@ -46,12 +44,12 @@ function stepNumbers(config: typeof CONFIG = CONFIG, batchSize = 32): number[][]
 }
 
 /** Runs `body` with one of the engine's fast paths switched off, and switches it back on after. */
-async function without<T>(setFastPath: (on: boolean) => void, body: () => Promise<T>): Promise<T> {
-  setFastPath(false);
+async function without<T>(fastPath: keyof FastPaths, body: () => Promise<T>): Promise<T> {
+  const before = setFastPaths({ [fastPath]: false });
   try {
     return await body();
   } finally {
-    setFastPath(true);
+    setFastPaths(before);
   }
 }
 
@@ -64,12 +62,12 @@ test("fused blocks on WASM: loss, gradients, running statistics, outputs and Tan
 
 test("fused blocks on WASM: the same numbers as the unfused WASM path", async () => {
   const fused = await on("wasm", stepNumbers);
-  const unfused = await without(setFusedLinearBatchNorm, () => on("wasm", stepNumbers));
+  const unfused = await without("fusedBlocks", () => on("wasm", stepNumbers));
   for (let i = 0; i < unfused.length; i++) assertClose(fused[i], unfused[i], 1e-4, `result ${i}`);
 });
 
 // The SIMD kernels (simd-kernels.c) work on four columns and tiles of 4 x 8 at a time: odd sizes take
-// their remainder paths (widths 13 and 6, a batch of 7, 30 inputs); width 3 takes the JS loops.
+// their remainder paths (widths 13 and 6, a batch of 7, 30 inputs); width 3 runs layer by layer.
 for (const [nHidden, batchSize] of [[13, 7], [6, 32], [3, 5]]) {
   test(`fused blocks, width ${nHidden}, batch ${batchSize}: the same numbers as the CPU backend's ops`, async () => {
     const config = { ...CONFIG, nHidden };
@@ -79,9 +77,9 @@ for (const [nHidden, batchSize] of [[13, 7], [6, 32], [3, 5]]) {
   });
 }
 
-test("fused blocks without the SIMD kernels (the threaded build's path): the same numbers as the CPU backend's ops", async () => {
+test("without the SIMD kernels (the threaded build's path: layer by layer): the same numbers as the CPU backend's ops", async () => {
   const cpu = await on("cpu", stepNumbers);
-  const wasm = await without(setSimdKernels, () => on("wasm", stepNumbers));
+  const wasm = await without("simd", () => on("wasm", stepNumbers));
   for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i}`);
 });
 

@@ -1,6 +1,7 @@
 // Every notebook runs clean in quick mode through the real tslab kernel (our own kernel client, no
 // Python), the harness really catches a failing or hanging cell, and the committed notebooks are stripped.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -105,9 +106,68 @@ test("a hanging cell is interrupted after its time limit and reported with the c
     assert.match(formatResult(result), /cell 2 \(code cell 2\) timed out: await new Promise/);
   }));
 
+/** Runs a script of scripts/ as a user would, from the project root; resolves to its exit code and output. */
+function runScript(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "scripts", script), ...args], { cwd: projectRoot, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.once("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+test("the runner: a corrupt notebook is named and failed, the next still runs, and an unhandled rejection after its cell ended fails that cell", { timeout: 3 * minutes }, () =>
+  inTempDir("runner-", async (dir) => {
+    const id = path.basename(dir);
+    const corrupt = path.join(dir, `${id}-corrupt.ipynb`);
+    fs.writeFileSync(corrupt, '{ "cells": [ {"cell_type": "code", ');
+    // A forgotten await: the promise rejects (after file I/O) once the cell has ended.
+    const rejects = path.join(dir, `${id}-rejects.ipynb`);
+    writeNotebook(rejects, tslabNotebook([
+      'import * as fs from "fs";\nasync function save() { await fs.promises.readFile("no-such-file.txt"); }\nsave(); // a forgotten await',
+      "1 + 1",
+      'console.log("third cell ran")',
+    ]));
+    // The same in the last cell: the runner waits a moment before it stops the kernel.
+    const rejectsLast = path.join(dir, `${id}-rejects-last.ipynb`);
+    writeNotebook(rejectsLast, tslabNotebook(['console.log("first cell ran")', 'import * as fs from "fs";\nfs.promises.readFile("no-such-file.txt"); // a forgotten await']));
+    const outputs = [corrupt, rejects, rejectsLast].map((file) => path.join(projectRoot, "build", "notebooks", path.basename(file)));
+    try {
+      const { code, stdout } = await runScript("run-notebooks.ts", ["--quick", corrupt, rejects, rejectsLast]);
+      assert.equal(code, 1, stdout);
+      const [before, summary] = stdout.split(/\nnotebook +status/);
+      assert.ok(summary, `no summary table at the end:\n${stdout}`);
+      // The corrupt file is named, with what is wrong.
+      assert.match(before, new RegExp(`${id}-corrupt\\.ipynb: FAILED[^\\n]*\\n.*${id}-corrupt\\.ipynb is not valid JSON`));
+      // The rejection fails the cell it came from, with the error, and stops the notebook.
+      assert.match(before, /rejects\.ipynb: FAILED in/);
+      assert.match(before, /cell 1 \(code cell 1\) wrote to stderr: import \* as fs from "fs";\n\s+\| UnhandledPromiseRejection: Error: ENOENT: no such file or directory, open 'no-such-file.txt'/);
+      assert.match(before, /not run after the failure: cell 3/);
+      assert.match(before, /rejects-last\.ipynb: FAILED[^\n]*\n  cell 2 \(code cell 2\) wrote to stderr: import \* as fs from "fs";\n\s+\| UnhandledPromiseRejection: Error: ENOENT/);
+      assert.deepEqual(readNotebook(outputs[1]).cells[2].outputs, [], "the third cell did not run");
+      assert.match(summary, new RegExp(`${id}-corrupt\\.ipynb +FAILED`));
+      assert.match(summary, new RegExp(`${id}-rejects\\.ipynb +FAILED`));
+      assert.match(summary, new RegExp(`${id}-rejects-last\\.ipynb +FAILED`));
+      assert.match(stdout, /0 passed, 3 failed/);
+    } finally {
+      for (const file of outputs) fs.rmSync(file, { force: true });
+    }
+  }));
+
+test("--help prints the usage and exits 0 (run-notebooks and course)", { timeout: 2 * minutes }, async () => {
+  for (const script of ["run-notebooks.ts", "course.ts"]) {
+    const { code, stdout, stderr } = await runScript(script, ["--help"]);
+    assert.equal(code, 0, `${script} --help: ${stderr}`);
+    assert.match(stdout, new RegExp(`^Usage: npx tsx scripts/${script} \\[--quick\\] \\[notebook\\.ipynb \\.\\.\\.\\]`), script);
+  }
+  const unknown = await runScript("run-notebooks.ts", ["--quik"]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Unknown option\(s\): --quik\. Usage: npx tsx scripts\/run-notebooks\.ts/);
+});
+
 test("a relative ZTH_DATA_MIRROR is resolved against the folder the command ran in, a URL is kept", () => {
-  const env = kernelEnvironment(true, { ZTH_DATA_MIRROR: "../shared/data", ZTH_QUICK: undefined }, "/home/learner/course");
-  assert.equal(env.ZTH_DATA_MIRROR, "/home/learner/shared/data");
+  const env = kernelEnvironment(true, { ZTH_DATA_MIRROR: "../datasets", ZTH_QUICK: undefined }, "/home/learner/course");
+  assert.equal(env.ZTH_DATA_MIRROR, "/home/learner/datasets");
   assert.equal(env.ZTH_QUICK, "1");
   const url = kernelEnvironment(false, { ZTH_DATA_MIRROR: "http://mirror.local/data", ZTH_QUICK: "1" }, "/x");
   assert.equal(url.ZTH_DATA_MIRROR, "http://mirror.local/data");

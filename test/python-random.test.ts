@@ -1,10 +1,9 @@
 // PythonRandom (lib/python-random.ts) against values printed by CPython 3.11's random module.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { PythonRandom } from "../lib/python-random";
 import { splitWords } from "../lib/dataset";
+import { courseNames } from "./course-data";
 
 test("PythonRandom draws what CPython's random draws for the same seed", () => {
   // random.seed(42); [random.getrandbits(32) for _ in range(3)]
@@ -27,10 +26,8 @@ test("PythonRandom draws what CPython's random draws for the same seed", () => {
   assert.throws(() => new PythonRandom(1.5), /whole number seed/);
 });
 
-test("splitWords with PythonRandom(42) is the lectures' split of names.txt", (t) => {
-  const file = path.resolve(process.env.ZTH_DATA_MIRROR ?? path.join(__dirname, "..", "..", "shared", "data"), "names.txt");
-  if (!fs.existsSync(file)) return t.skip(`no names.txt at ${file}`);
-  const words = fs.readFileSync(file, "utf8").split("\n").filter((w) => w.length > 0);
+test("splitWords with PythonRandom(42) is the lectures' split of names.txt", async () => {
+  const words = await courseNames();
   const split = splitWords(words, new PythonRandom(42));
   // words[:n1], words[n1:n2], words[n2:] with n1 = int(0.8 * 32033), n2 = int(0.9 * 32033)
   assert.deepEqual([split.train.length, split.dev.length, split.test.length], [25626, 3203, 3204]);

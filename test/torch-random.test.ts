@@ -4,8 +4,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { TorchGenerator } from "../lib/torch-random";
 import { PythonRandom } from "../lib/python-random";
 import { BatchNorm1d, Embedding, Flatten, Linear, SequentialLanguageModel, Tanh } from "../lib/layers";
@@ -14,6 +12,7 @@ import { buildDataset, splitWords } from "../lib/dataset";
 import { namesTokenizer } from "../lib/tokenizer";
 import { randomBatches } from "../lib/train";
 import type { LanguageModel } from "../lib/model";
+import { courseNames } from "./course-data";
 
 const lecture = () => new TorchGenerator(2147483647);
 
@@ -74,10 +73,8 @@ test("Linear with biasScale draws its bias as the lecture's raw tensors do", () 
   });
 });
 
-test("lecture 04's models, drawn from TorchGenerator, give PyTorch's loss on their first batch", (t) => {
-  const file = path.resolve(process.env.ZTH_DATA_MIRROR ?? path.join(__dirname, "..", "..", "shared", "data"), "names.txt");
-  if (!fs.existsSync(file)) return t.skip(`no names.txt at ${file}`);
-  const words = fs.readFileSync(file, "utf8").split("\n").filter((w) => w.length > 0);
+test("lecture 04's models, drawn from TorchGenerator, give PyTorch's loss on their first batch", async () => {
+  const words = await courseNames();
   const tokenizer = namesTokenizer(words);
   const trainSet = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, 3);
   const config = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };

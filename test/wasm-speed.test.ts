@@ -104,7 +104,7 @@ test("crossEntropy: the fused kernel's loss and gradient match the CPU backend's
   });
 });
 
-test("BatchMatMul's gradient (explicit transposes) matches the CPU backend for every transpose flag", async () => {
+test("BatchMatMul's gradient (transposes read in place) matches the CPU backend for every transpose flag", async () => {
   for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]]) {
     const { cpu, wasm } = await both(() => {
       const a = random(transposeA ? [4, 3] : [3, 4], 7);

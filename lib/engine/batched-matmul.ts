@@ -10,7 +10,7 @@
 //   registered with the WebAssembly side under its own tensor id (no copy), and dropped right after.
 // Tiny products stay on the stock kernel, whose scalar loop beats the per-call cost of XNNPACK there.
 import * as tf from "@tensorflow/tfjs";
-import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend, type WasmModule } from "./wasm-backend";
+import type { Kernel, KernelArgs, WasmBackend, WasmModule } from "./wasm-backend";
 
 /** Below this many multiply-adds per slice the stock scalar loop is faster than a call into XNNPACK. */
 const MIN_SLICE_WORK = 16 * 16 * 16;
@@ -31,19 +31,8 @@ function wasmFunction(backend: WasmBackend): WasmBatchMatMul {
   return wasmBatchMatMul!;
 }
 
-/** Registers the kernel in place of the WASM backend's BatchMatMul (before the backend starts). */
-export function registerBatchedMatMul(): void {
-  replaceKernel("BatchMatMul", (stock) => (args) => (useStockKernel ? stock(args) : batchMatMul(args, stock)));
-}
-
-let useStockKernel = false;
-
-/** For before/after benchmarks only: `true` sends every matmul to the stock kernel again. */
-export function useStockBatchMatMul(stock: boolean): void {
-  useStockKernel = stock;
-}
-
-function batchMatMul(args: KernelArgs, stock: Kernel): tf.TensorInfo {
+/** The kernel in place of the WASM backend's BatchMatMul (kernels.ts registers it); `stock` is the backend's own. */
+export function batchedMatMul(args: KernelArgs, stock: Kernel): tf.TensorInfo {
   const backend = args.backend as WasmBackend;
   let a = args.inputs.a!;
   let b = args.inputs.b!;

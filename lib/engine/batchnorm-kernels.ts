@@ -10,25 +10,14 @@
 // Same formulas as the ops version (PyTorch's): normalise with the biased batch variance (divide by
 // B), update the running variance with the unbiased one (divide by B - 1). The backward kernel
 // recomputes the batch mean and variance from x (one cheap pass) instead of saving them.
-// test/layers.test.ts compares both kernels with the ops version on the CPU backend.
+// test/layers.test.ts compares both kernels with the ops version on the CPU backend; kernels.ts
+// registers them.
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
-const BATCH_NORM_TRAIN = "BatchNormTrain";
-const BATCH_NORM_TRAIN_GRAD = "BatchNormTrainGrad";
+export const BATCH_NORM_TRAIN = "BatchNormTrain";
+export const BATCH_NORM_TRAIN_GRAD = "BatchNormTrainGrad";
 
-let fusedEnabled = true;
-
-/** Turns the fused kernels off (the ops version runs) or back on: for side-by-side benchmarks. */
-export function setFusedBatchNorm(enabled: boolean): void {
-  fusedEnabled = enabled;
-}
-
-export function registerBatchNormKernels(): void {
-  tf.registerKernel({ kernelName: BATCH_NORM_TRAIN, backendName: "wasm", kernelFunc: batchNormTrain as unknown as tf.KernelFunc });
-  tf.registerKernel({ kernelName: BATCH_NORM_TRAIN_GRAD, backendName: "wasm", kernelFunc: batchNormTrainGrad as unknown as tf.KernelFunc });
-  tf.registerGradient({ kernelName: BATCH_NORM_TRAIN, inputsToSave: ["x", "gamma"], gradFunc: batchNormTrainGradient });
-}
 
 /**
  * BatchNorm1d's training-mode forward (x [B, D] -> [B, D]) as one kernel, with the running statistics
@@ -41,7 +30,7 @@ export function fusedBatchNormTraining(
   running: { mean: tf.Variable; variance: tf.Variable },
   options: { eps: number; momentum: number },
 ): tf.Tensor | undefined {
-  if (!fusedEnabled || !hasKernel(BATCH_NORM_TRAIN)) return undefined;
+  if (!hasKernel(BATCH_NORM_TRAIN)) return undefined;
   const inputs = { x, gamma, beta, runningMean: running.mean, runningVar: running.variance };
   const [y, newMean, newVariance] = tf.engine().runKernel(BATCH_NORM_TRAIN, inputs, options) as tf.Tensor[];
   running.mean.assign(newMean);
@@ -71,7 +60,7 @@ function columnStatistics(x: tf.backend_util.TypedArray, rows: number, columns: 
   return { mean, variance, invStd };
 }
 
-function batchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+export function batchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, gamma, beta, runningMean, runningVar } = inputs as Record<string, tf.TensorInfo>;
   const { eps, momentum } = attrs as { eps: number; momentum: number };
@@ -107,7 +96,7 @@ function batchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[]
  * dbeta = sum_i dy, dgamma = sum_i dy * xhat,
  * dx = gamma * invStd / B * (B * dy - dbeta - xhat * dgamma)   (the mean and variance depend on x too).
  */
-function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+export function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, gamma, dy } = inputs as Record<string, tf.TensorInfo>;
   const { eps } = attrs as { eps: number };
@@ -144,7 +133,7 @@ function batchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorIn
 
 // All three gradients come from one kernel call, made here and handed out by the thunks (as tfjs's
 // own customGrad does): autograd disposes whichever it does not ask for when the backward pass ends.
-function batchNormTrainGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+export function batchNormTrainGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   const [x, gamma] = saved;
   const outputGrad = Array.isArray(dy) ? dy[0] : dy; // the running statistics carry no gradient
   const [dx, dgamma, dbeta] = tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, { x, gamma, dy: outputGrad }, attrs) as tf.Tensor[];

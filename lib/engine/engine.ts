@@ -8,7 +8,7 @@
 // Every notebook calls `initEngine()` in its first cell and prints what it got.
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
-import { registerWasmFixes } from "./wasm-fixes";
+import { registerWasmKernels } from "./kernels";
 import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
 
 export type EngineName = "node" | "wasm" | "cpu";
@@ -93,7 +93,7 @@ async function start(engine: EngineName, threads: number, options: EngineOptions
   }
   if (engine === "wasm") {
     const wasm = require("@tensorflow/tfjs-backend-wasm") as typeof import("@tensorflow/tfjs-backend-wasm");
-    registerWasmFixes();
+    registerWasmKernels();
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     let threadsNote: string | undefined;
     await withoutNewProcessHandlers(async () => {

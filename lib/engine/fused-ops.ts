@@ -1,7 +1,8 @@
 // Fused versions of formulas the lecture code writes out in plain ops: one kernel where the active
 // backend has one, `undefined` elsewhere so the caller runs its plain formula. A small model's step
-// is bound by the number of kernels it launches (FACTS: a WASM kernel costs 4-12 us however small),
-// so each fusion saves real time; each is tested against the plain formula on the CPU backend.
+// is bound by the number of kernels it launches (each has a fixed cost, however small its tensors;
+// `npm run bench` prints the kernels per step), so each fusion saves real time; each is tested against
+// the plain formula on the CPU backend. kernels.ts registers the kernels.
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { address, simdKernels } from "./simd-kernels";
@@ -14,7 +15,7 @@ export function fusedCrossEntropy(rows: tf.Tensor, labels: tf.Tensor): tf.Scalar
   return tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: rows, targets: labels }) as tf.Scalar;
 }
 
-const SGD_UPDATE = "SgdUpdate";
+export const SGD_UPDATE = "SgdUpdate";
 
 /** parameter - learningRate * gradient as one kernel (two otherwise: a Mul and a Sub). */
 export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learningRate: number): tf.Tensor | undefined {
@@ -27,7 +28,7 @@ export function fusedSgdUpdate(parameter: tf.Tensor, gradient: tf.Tensor, learni
  * `undefined` where that does not apply.
  */
 export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[], learningRate: number): tf.Tensor[] | undefined {
-  if (tf.getBackend() !== "wasm" || parameters.length !== gradients.length) return undefined;
+  if (!hasKernel(SGD_UPDATE) || parameters.length !== gradients.length) return undefined;
   // Input 2i is parameter i, 2i + 1 its gradient: integer keys are cheaper than names built per call.
   const inputs: tf.NamedTensorMap = {};
   for (let i = 0; i < parameters.length; i++) {
@@ -36,11 +37,10 @@ export function fusedSgdUpdates(parameters: tf.Tensor[], gradients: tf.Tensor[],
     inputs[2 * i] = p;
     inputs[2 * i + 1] = g;
   }
-  if (!hasKernel(SGD_UPDATE)) tf.registerKernel({ kernelName: SGD_UPDATE, backendName: "wasm", kernelFunc: sgdUpdate as unknown as tf.KernelFunc });
   return tf.engine().runKernel(SGD_UPDATE, inputs, { learningRate, count: parameters.length }) as tf.Tensor[];
 }
 
-function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+export function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { learningRate, count } = attrs as { learningRate: number; count: number };
   const simd = simdKernels(wasm);
@@ -70,7 +70,7 @@ function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   return updated;
 }
 
-const ADAMW_UPDATE = "AdamWUpdate";
+export const ADAMW_UPDATE = "AdamWUpdate";
 
 export interface AdamWUpdateAttrs {
   beta1: number;
@@ -95,14 +95,13 @@ export function fusedAdamWUpdate(
   v: tf.Tensor,
   attrs: AdamWUpdateAttrs,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] | undefined {
-  if (tf.getBackend() !== "wasm") return undefined;
+  if (!hasKernel(ADAMW_UPDATE)) return undefined;
   const inputs = [parameter, gradient, m, v];
   if (inputs.some((t) => t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, parameter.shape))) return undefined;
-  if (!hasKernel(ADAMW_UPDATE)) tf.registerKernel({ kernelName: ADAMW_UPDATE, backendName: "wasm", kernelFunc: adamWUpdate as unknown as tf.KernelFunc });
   return tf.engine().runKernel(ADAMW_UPDATE, { parameter, gradient, m, v }, { ...attrs }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
 }
 
-function adamWUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+export function adamWUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { parameter, gradient, m, v } = inputs as Record<"parameter" | "gradient" | "m" | "v", tf.TensorInfo>;
   const { beta1, beta2, stepSize, epsilon, decay } = attrs! as unknown as AdamWUpdateAttrs;

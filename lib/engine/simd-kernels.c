@@ -1,8 +1,8 @@
-// Lecture 04's Linear (no bias) -> BatchNorm1d -> Tanh block, its backward pass, and the SGD update,
-// as WebAssembly SIMD code that works in place on the WASM backend's own memory (the module imports
+// Lecture 04's Linear (no bias) -> BatchNorm1d -> Tanh block, its backward pass, the SGD update, and
+// lecture 03's kernels (small matmuls, tanh and its gradient, bias gradients), as WebAssembly SIMD code that works in place on the WASM backend's own memory (the module imports
 // it): no copies in or out, no XNNPACK operator to create and pack at every call.
 //
-// Built by scripts/build-simd-kernels.sh into simd-kernels-wasm.ts (base64); loaded by simd-kernels.ts.
+// Built by build-simd-kernels.sh (beside this file) into simd-kernels-wasm.ts (base64); loaded by simd-kernels.ts.
 // Pointers are byte offsets in the backend's memory. The code uses no stack and no static data, so it
 // writes nothing but the outputs it is given. Matrices are row-major float32.
 #include <wasm_simd128.h>
@@ -26,59 +26,61 @@ static inline void store4(float *c, int cCol, v128_t v) {
 
 #define MAD(sum, x, y) sum = wasm_f32x4_add(sum, wasm_f32x4_mul(x, y))
 
-static void matmul(const float *a, int aRow, int aCol, const float *b, float *c, int cRow, int cCol, int M, int K, int N) {
-  int i = 0;
-  for (; i + 4 <= M; i += 4) {
-    const float *a0 = a + i * aRow, *a1 = a0 + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
-    float *c0 = c + i * cRow;
-    int j = 0;
-    for (; j + 8 <= N; j += 8) {
-      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
-      const float *bk = b + j;
-      for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += N) {
-        v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
-        v128_t x0 = wasm_v128_load32_splat(a0 + ak), x1 = wasm_v128_load32_splat(a1 + ak);
-        v128_t x2 = wasm_v128_load32_splat(a2 + ak), x3 = wasm_v128_load32_splat(a3 + ak);
-        MAD(s00, x0, b0); MAD(s01, x0, b1);
-        MAD(s10, x1, b0); MAD(s11, x1, b1);
-        MAD(s20, x2, b0); MAD(s21, x2, b1);
-        MAD(s30, x3, b0); MAD(s31, x3, b1);
-      }
-      float *cj = c0 + j * cCol;
-      store4(cj, cCol, s00); store4(cj + 4 * cCol, cCol, s01);
-      store4(cj + cRow, cCol, s10); store4(cj + cRow + 4 * cCol, cCol, s11);
-      store4(cj + 2 * cRow, cCol, s20); store4(cj + 2 * cRow + 4 * cCol, cCol, s21);
-      store4(cj + 3 * cRow, cCol, s30); store4(cj + 3 * cRow + 4 * cCol, cCol, s31);
-    }
-    for (; j + 4 <= N; j += 4) {
-      v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
-      const float *bk = b + j;
-      for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += N) {
-        v128_t b0 = wasm_v128_load(bk);
-        MAD(s0, wasm_v128_load32_splat(a0 + ak), b0);
-        MAD(s1, wasm_v128_load32_splat(a1 + ak), b0);
-        MAD(s2, wasm_v128_load32_splat(a2 + ak), b0);
-        MAD(s3, wasm_v128_load32_splat(a3 + ak), b0);
-      }
-      float *cj = c0 + j * cCol;
-      store4(cj, cCol, s0); store4(cj + cRow, cCol, s1); store4(cj + 2 * cRow, cCol, s2); store4(cj + 3 * cRow, cCol, s3);
-    }
-    for (; j < N; j++) {
-      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      for (int k = 0, ak = 0; k < K; k++, ak += aCol) {
-        float bkj = b[k * N + j];
-        s0 += a0[ak] * bkj; s1 += a1[ak] * bkj; s2 += a2[ak] * bkj; s3 += a3[ak] * bkj;
-      }
-      float *cj = c0 + j * cCol;
-      cj[0] = s0; cj[cRow] = s1; cj[2 * cRow] = s2; cj[3 * cRow] = s3;
-    }
+// The tiles: rows i..i+3 of a against columns j..j+7 (or j..j+3) of b.
+static inline void tile4x8(const float *a, int aRow, int aCol, const float *b, float *c, int cRow, int cCol, int K, int N, int i, int j) {
+  const float *a0 = a + i * aRow, *a1 = a0 + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
+  v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+  const float *bk = b + j;
+  for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += N) {
+    v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+    v128_t x0 = wasm_v128_load32_splat(a0 + ak), x1 = wasm_v128_load32_splat(a1 + ak);
+    v128_t x2 = wasm_v128_load32_splat(a2 + ak), x3 = wasm_v128_load32_splat(a3 + ak);
+    MAD(s00, x0, b0); MAD(s01, x0, b1);
+    MAD(s10, x1, b0); MAD(s11, x1, b1);
+    MAD(s20, x2, b0); MAD(s21, x2, b1);
+    MAD(s30, x3, b0); MAD(s31, x3, b1);
   }
-  for (; i < M; i++) { // the last M % 4 rows
-    const float *ai = a + i * aRow;
-    for (int j = 0; j < N; j++) {
-      float s = 0;
-      for (int k = 0; k < K; k++) s += ai[k * aCol] * b[k * N + j];
-      c[i * cRow + j * cCol] = s;
+  float *cj = c + i * cRow + j * cCol;
+  store4(cj, cCol, s00); store4(cj + 4 * cCol, cCol, s01);
+  store4(cj + cRow, cCol, s10); store4(cj + cRow + 4 * cCol, cCol, s11);
+  store4(cj + 2 * cRow, cCol, s20); store4(cj + 2 * cRow + 4 * cCol, cCol, s21);
+  store4(cj + 3 * cRow, cCol, s30); store4(cj + 3 * cRow + 4 * cCol, cCol, s31);
+}
+
+static inline void tile4x4(const float *a, int aRow, int aCol, const float *b, float *c, int cRow, int cCol, int K, int N, int i, int j) {
+  const float *a0 = a + i * aRow, *a1 = a0 + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
+  v128_t s0 = wasm_f32x4_splat(0), s1 = s0, s2 = s0, s3 = s0;
+  const float *bk = b + j;
+  for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += N) {
+    v128_t b0 = wasm_v128_load(bk);
+    MAD(s0, wasm_v128_load32_splat(a0 + ak), b0);
+    MAD(s1, wasm_v128_load32_splat(a1 + ak), b0);
+    MAD(s2, wasm_v128_load32_splat(a2 + ak), b0);
+    MAD(s3, wasm_v128_load32_splat(a3 + ak), b0);
+  }
+  float *cj = c + i * cRow + j * cCol;
+  store4(cj, cCol, s0); store4(cj + cRow, cCol, s1); store4(cj + 2 * cRow, cCol, s2); store4(cj + 3 * cRow, cCol, s3);
+}
+
+// Every output is its own sum over k, so where M or N is not a multiple of 4 the last tile overlaps
+// the one before it (rows M-4..M-1, columns N-4..N-1) and writes the same values again: no scalar tail.
+static void matmul(const float *a, int aRow, int aCol, const float *b, float *c, int cRow, int cCol, int M, int K, int N) {
+  if (M < 4 || N < 4) { // too small for one tile
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) {
+        float s = 0;
+        for (int k = 0; k < K; k++) s += a[i * aRow + k * aCol] * b[k * N + j];
+        c[i * cRow + j * cCol] = s;
+      }
+    return;
+  }
+  for (int i = 0; i < M; i = i + 4 < M && i + 8 > M ? M - 4 : i + 4) {
+    int j = 0;
+    for (; j + 8 <= N; j += 8) tile4x8(a, aRow, aCol, b, c, cRow, cCol, K, N, i, j);
+    while (j < N) {
+      j = j + 4 <= N ? j : N - 4;
+      tile4x4(a, aRow, aCol, b, c, cRow, cCol, K, N, i, j);
+      j += 4;
     }
   }
 }
@@ -210,4 +212,110 @@ void sgd_update(const float *parameter, const float *gradient, float *out, int n
   int i = 0;
   for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_sub(wasm_v128_load(parameter + i), wasm_f32x4_mul(rate, wasm_v128_load(gradient + i))));
   for (; i < n; i++) out[i] = parameter[i] - learningRate * gradient[i];
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Lecture 03's step, kernel by kernel. Each gives the same bits as the kernel it replaces: the
+// matmul sums k in order from 0 with a multiply then an add, as XNNPACK's; tanh, its gradient and
+// the column sums compute in float64 and round once, as the JS loops they replace (float32-tanh.ts).
+
+// c [M, N] = a [M, K] @ b [K, N], a read with strides (aRow, aCol) so that it may be a transposed view.
+EXPORT("matmul")
+void matmul_export(const float *a, int aRow, int aCol, const float *b, float *c, int M, int K, int N) {
+  matmul(a, aRow, aCol, b, c, N, 1, M, K, N);
+}
+
+// out [cols, rows] = x [rows, cols] transposed.
+EXPORT("transpose")
+void transpose(const float *x, float *out, int rows, int cols) {
+  for (int i = 0; i < rows; i++)
+    for (int j = 0; j < cols; j++) out[j * rows + i] = x[i * cols + j];
+}
+
+#define TANH_CLAMP 7.90531110763549805
+#define TANH_ONE 9.02
+
+static inline v128_t tanh2(v128_t v) { // two float64 lanes, |v| <= TANH_CLAMP: float32-tanh.ts's p / q
+  const v128_t v2 = wasm_f64x2_mul(v, v);
+#define P(c, rest) wasm_f64x2_add(wasm_f64x2_splat(c), wasm_f64x2_mul(v2, rest))
+  v128_t p = wasm_f64x2_mul(v, P(4.89352455891786e-3, P(6.37261928875436e-4, P(1.48572235717979e-5, P(5.12229709037114e-8,
+                        P(-8.60467152213735e-11, P(2.00018790482477e-13, wasm_f64x2_splat(-2.76076847742355e-16))))))));
+  v128_t q = P(4.89352518554385e-3, P(2.268434632439e-3, P(1.18534705686654e-4, wasm_f64x2_splat(1.19825839466702e-6))));
+#undef P
+  return wasm_f64x2_div(p, q);
+}
+
+// y = tanh(x) for n numbers, as float32-tanh.ts: where |x| >= 9.02 exactly +-1; where 7.905 < |x| <
+// 9.02 (which needs exp) the caller computes y: their indices go to `left` (room for n), and their
+// count is returned.
+EXPORT("tanh_forward")
+int tanh_forward(const float *x, float *y, int *leftAt, int n) {
+  int left = 0;
+  int i = 0;
+  const v128_t clamp = wasm_f32x4_splat((float)TANH_CLAMP);
+  for (; i + 4 <= n; i += 4) {
+    v128_t xi = wasm_v128_load(x + i);
+    v128_t lo = tanh2(wasm_f64x2_promote_low_f32x4(xi));
+    v128_t hi = tanh2(wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(xi, xi, 2, 3, 0, 1)));
+    v128_t yi = wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5);
+    v128_t big = wasm_f32x4_gt(wasm_f32x4_abs(xi), clamp);
+    if (wasm_v128_any_true(big)) {
+      v128_t one = wasm_v128_or(wasm_f32x4_splat(1.0f), wasm_v128_and(xi, wasm_i32x4_splat((int)0x80000000))); // +-1
+      v128_t saturated = wasm_f32x4_ge(wasm_f32x4_abs(xi), wasm_f32x4_splat((float)TANH_ONE));
+      yi = wasm_v128_bitselect(one, yi, big);
+      int band = wasm_i32x4_bitmask(wasm_v128_andnot(big, saturated));
+      for (int lane = 0; lane < 4; lane++)
+        if (band & (1 << lane)) leftAt[left++] = i + lane;
+    }
+    wasm_v128_store(y + i, yi);
+  }
+  for (; i < n; i++) {
+    double v = x[i], a = v < 0 ? -v : v;
+    if (a > TANH_CLAMP) {
+      y[i] = v < 0 ? -1.0f : 1.0f;
+      if (a < TANH_ONE) leftAt[left++] = i;
+    } else {
+      y[i] = (float)wasm_f64x2_extract_lane(tanh2(wasm_f64x2_splat(v)), 0);
+    }
+  }
+  return left;
+}
+
+// dx = dy (1 - y^2), in float64 rounded once (as the JS loop it replaces).
+EXPORT("tanh_backward")
+void tanh_backward(const float *y, const float *dy, float *dx, int n) {
+  const v128_t one = wasm_f64x2_splat(1);
+  int i = 0;
+  for (; i + 2 <= n; i += 2) {
+    v128_t yi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(y + i));
+    v128_t dyi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(dy + i));
+    v128_t dxi = wasm_f32x4_demote_f64x2_zero(wasm_f64x2_mul(dyi, wasm_f64x2_sub(one, wasm_f64x2_mul(yi, yi))));
+    wasm_v128_store64_lane(dx + i, dxi, 0);
+  }
+  for (; i < n; i++) dx[i] = (float)((double)dy[i] * (1.0 - (double)y[i] * (double)y[i]));
+}
+
+// out [inner] = the sum of the rows of x [rows, inner], each column summed in row order in float64
+// (a bias's gradient), eight columns at a time.
+EXPORT("sum_rows")
+void sum_rows(const float *x, float *out, int rows, int inner) {
+  int j = 0;
+  for (; j + 8 <= inner; j += 8) {
+    v128_t s0 = wasm_f64x2_splat(0), s1 = s0, s2 = s0, s3 = s0;
+    for (int i = 0; i < rows; i++) {
+      const float *r = x + i * inner + j;
+      v128_t a = wasm_v128_load(r), b = wasm_v128_load(r + 4);
+      s0 = wasm_f64x2_add(s0, wasm_f64x2_promote_low_f32x4(a));
+      s1 = wasm_f64x2_add(s1, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(a, a, 2, 3, 0, 1)));
+      s2 = wasm_f64x2_add(s2, wasm_f64x2_promote_low_f32x4(b));
+      s3 = wasm_f64x2_add(s3, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(b, b, 2, 3, 0, 1)));
+    }
+    wasm_v128_store(out + j, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(s0), wasm_f32x4_demote_f64x2_zero(s1), 0, 1, 4, 5));
+    wasm_v128_store(out + j + 4, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(s2), wasm_f32x4_demote_f64x2_zero(s3), 0, 1, 4, 5));
+  }
+  for (; j < inner; j++) {
+    double s = 0;
+    for (int i = 0; i < rows; i++) s += x[i * inner + j];
+    out[j] = (float)s;
+  }
 }

@@ -23,68 +23,27 @@
 //     which runs it (and SGD's update, fused-ops.ts) on our own WebAssembly SIMD code: simd-kernels.ts.
 // 12. A tensor that autograd saves for the backward pass shares its data: the stock engine copies it
 //     with an Identity kernel and records a tape node for that copy, ~35 of each per step of lecture 04.
-// Each fix has a test that compares its results and gradients with the stock CPU backend.
+// 13. Lecture 03's small matmuls, tanh and bias gradients on our SIMD code, same bits: mlp-kernels.ts.
+// kernels.ts registers all of them, in one list. Each fix has a test that compares its results and
+// gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
-import { registerBatchNormKernels } from "./batchnorm-kernels";
-import { registerBatchedMatMul } from "./batched-matmul";
 import { float32Tanh } from "./float32-tanh";
-import { registerLinearBatchNormKernels } from "./linear-batchnorm-kernels";
-import { registerSumLeadingAxes } from "./sum-leading-axes";
-import { replaceKernel, type Kernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
+import { simdMatMulGradients, simdTanh, simdTanhGrad } from "./mlp-kernels";
+import type { Kernel, KernelArgs, WasmBackend } from "./wasm-backend";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
 export const SOFTMAX_CROSS_ENTROPY = "SoftmaxCrossEntropy";
-const SOFTMAX_CROSS_ENTROPY_GRAD = "SoftmaxCrossEntropyGrad";
-const TANH_GRAD = "TanhGrad";
-const RELU_GRAD = "ReluGradOnePass";
+export const SOFTMAX_CROSS_ENTROPY_GRAD = "SoftmaxCrossEntropyGrad";
+export const TANH_GRAD = "TanhGrad";
+export const RELU_GRAD = "ReluGradOnePass";
 
-let registered = false;
-
-export function registerWasmFixes(): void {
-  if (registered) return;
-  registered = true;
-  tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSum });
-  tf.registerGradient({ kernelName: "BatchMatMul", inputsToSave: ["a", "b"], gradFunc: batchMatMulGradient });
-  registerBatchedMatMul();
-  registerSumLeadingAxes();
-  replaceKernel("Identity", () => identity);
-  replaceKernel("GatherV2", gather);
-  replaceGradient("GatherV2", gatherGradient);
-  replaceKernel("Tanh", () => tanh);
-  tf.registerKernel({ kernelName: TANH_GRAD, backendName: "wasm", kernelFunc: tanhGrad });
-  replaceGradient("Tanh", () => tanhGradient);
-  tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGrad });
-  replaceGradient("Relu", () => reluGradient);
-  tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY, backendName: "wasm", kernelFunc: softmaxCrossEntropy });
-  tf.registerKernel({ kernelName: SOFTMAX_CROSS_ENTROPY_GRAD, backendName: "wasm", kernelFunc: softmaxCrossEntropyGrad });
-  tf.registerGradient({ kernelName: SOFTMAX_CROSS_ENTROPY, inputsToSave: ["logits", "targets"], gradFunc: softmaxCrossEntropyGradient });
-  registerBatchNormKernels(); // lecture 04's BatchNorm as one kernel each way: batchnorm-kernels.ts
-  registerLinearBatchNormKernels(); // and its whole Linear -> BatchNorm1d -> Tanh block: linear-batchnorm-kernels.ts
-  shareSavedTensors();
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Plumbing: swapping a stock gradient for ours (kernels: wasm-backend.ts).
-
-type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Record<string, () => tf.Tensor>;
-
-/** Our gradient on the WASM backend, every other backend keeps the stock one; `make` gets the stock one too. */
-function replaceGradient(kernelName: string, make: (stock: GradFunc) => GradFunc): void {
-  const config = tf.getGradient(kernelName);
-  if (!config) throw new Error(`wasm-fixes: no stock gradient for ${kernelName}.`);
-  const stock = config.gradFunc as unknown as GradFunc;
-  const ours = make(stock);
-  tf.registerGradient({
-    ...config,
-    gradFunc: (dy, saved, attrs) => (tf.getBackend() === "wasm" ? ours : stock)(dy as tf.Tensor, saved, attrs),
-  });
-}
+export type GradFunc = (dy: tf.Tensor, saved: tf.Tensor[], attrs: tf.NamedAttrMap) => Record<string, () => tf.Tensor>;
 
 // ---------------------------------------------------------------------------------------------------
 // 1. Segment sum, for the gradient of a lookup.
 
 /** out[segmentIds[i], ...] += x[i, ...], for segment ids in [0, numSegments). */
-function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
+export function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
   const x = args.inputs.x!;
   const segmentIds = args.inputs.segmentIds!;
   const numSegments = args.attrs!.numSegments as number;
@@ -108,25 +67,19 @@ function unsortedSegmentSum(args: KernelArgs): tf.TensorInfo {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// 2. Matmul gradient with explicit transposes.
+// 2. Matmul gradient without transposed kernels of its own.
 
-/** Swaps the last two axes: the explicit transpose that keeps matmuls on the fast path. */
-function transposeLastTwo(x: tf.Tensor): tf.Tensor {
-  const axes = x.shape.map((_, i) => i);
-  const n = axes.length;
-  [axes[n - 2], axes[n - 1]] = [axes[n - 1], axes[n - 2]];
-  return tf.transpose(x, axes);
-}
-
-function matMul(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean): tf.Tensor {
-  return tf.matMul(transposeA ? transposeLastTwo(a) : a, transposeB ? transposeLastTwo(b) : b);
-}
-
-// The stock gradient (tfjs-core's BatchMatMul_grad), with `matMul` above in place of tf.matMul's flags.
-function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+// The stock gradient (tfjs-core's BatchMatMul_grad), its products passed to our BatchMatMul with their
+// transpose flags: that kernel reads a transposed operand in place (mlp-kernels.ts) or transposes it
+// explicitly first (batched-matmul.ts), so the backward pass never meets the stock kernel's slow
+// transposed loop and launches no separate Transpose kernels.
+export function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
   const grad = dy as tf.Tensor;
   const [a, b] = saved;
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
+  // A small 2-D product: both gradients from one kernel (mlp-kernels.ts), handed out by the thunks.
+  const pair = !transposeA && !transposeB && tf.getBackend() === "wasm" ? simdMatMulGradients(a, b, grad) : undefined;
+  if (pair) return { a: () => pair[0], b: () => pair[1] };
   const [gradA, gradB] = batchMatMulGradients(grad, a, b, transposeA, transposeB);
   // A batch broadcast against one matrix (or a batch of 1) gets the sum over the batch, which the
   // stock gradient leaves out (it fails on the shape check).
@@ -134,6 +87,7 @@ function batchMatMulGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], at
 }
 
 function batchMatMulGradients(grad: tf.Tensor, a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean) {
+  const matMul = tf.matMul;
   if (!transposeA && !transposeB) {
     return [() => matMul(grad, b, false, true), () => matMul(a, grad, true, false)];
   } else if (!transposeA && transposeB) {
@@ -144,17 +98,31 @@ function batchMatMulGradients(grad: tf.Tensor, a: tf.Tensor, b: tf.Tensor, trans
   return [() => matMul(b, grad, true, true), () => matMul(grad, a, true, true)];
 }
 
+/**
+ * Add's gradient: dy for each input, summed over the axes it was broadcast along. The stock rule
+ * always ends with a Reshape, a kernel launch even where the shape is already right (a bias's sum
+ * over the batch, the other input's dy itself): here only where it is needed.
+ */
+export function addGradient(stock: GradFunc): GradFunc {
+  return (dy, saved, attrs) => {
+    const [a, b] = saved;
+    if (dy.dtype !== "float32") return stock(dy, saved, attrs);
+    return { a: () => sumToShape(dy, a.shape), b: () => sumToShape(dy, b.shape) };
+  };
+}
+
 /** x summed over the batch axes that `shape` broadcast (missing leading axes, axes of size 1). */
 function sumToShape(x: tf.Tensor, shape: number[]): tf.Tensor {
   if (tf.util.arraysEqual(x.shape, shape)) return x;
   const axes = tf.backend_util.getReductionAxes(shape, x.shape);
-  return (axes.length ? x.sum(axes) : x).reshape(shape);
+  const summed = axes.length ? x.sum(axes) : x;
+  return tf.util.arraysEqual(summed.shape, shape) ? summed : summed.reshape(shape);
 }
 
 // ---------------------------------------------------------------------------------------------------
 // 3. Identity shares its input's memory (reference-counted) instead of copying it.
 
-function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const x = inputs.x!;
   (backend as WasmBackend).incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
@@ -164,7 +132,7 @@ function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
 // 4. Lookup (gather) and its gradient.
 
 /** out[..., indices..., ...] = x[..., indices[k], ...] along `axis`; batched gathers go to the stock kernel. */
-function gather(stock: Kernel): Kernel {
+export function gather(stock: Kernel): Kernel {
   return (args) => {
     const { inputs, attrs } = args;
     if ((attrs!.batchDims as number) !== 0) return stock(args);
@@ -194,7 +162,7 @@ function gather(stock: Kernel): Kernel {
 }
 
 /** d x[i] = sum of the rows of dy that looked up row i: one segment sum, for a lookup along axis 0. */
-function gatherGradient(stock: GradFunc): GradFunc {
+export function gatherGradient(stock: GradFunc): GradFunc {
   return (dy, saved, attrs) => {
     const [x, indices] = saved;
     if ((attrs.batchDims as number) !== 0 || tf.util.parseAxisParam(attrs.axis as number, x.shape)[0] !== 0) {
@@ -209,9 +177,11 @@ function gatherGradient(stock: GradFunc): GradFunc {
 // 5. tanh and its gradient.
 
 // The formula (Eigen's rational approximation) is in float32-tanh.ts.
-function tanh({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function tanh({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const x = inputs.x!;
+  const simd = simdTanh(wasm, x); // the same numbers on SIMD lanes (mlp-kernels.ts)
+  if (simd) return simd;
   const output = wasm.makeOutput(x.shape, "float32");
   const xs = wasm.typedArrayFromHeap(x);
   const ys = wasm.typedArrayFromHeap(output);
@@ -220,8 +190,10 @@ function tanh({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 /** dx = dy * (1 - y^2) in one pass (the stock rule runs four kernels). */
-function tanhGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function tanhGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
+  const simd = simdTanhGrad(wasm, inputs.y!, inputs.dy!);
+  if (simd) return simd;
   const output = wasm.makeOutput(inputs.y!.shape, "float32");
   const y = wasm.typedArrayFromHeap(inputs.y!);
   const dy = wasm.typedArrayFromHeap(inputs.dy!);
@@ -230,7 +202,7 @@ function tanhGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return output;
 }
 
-function tanhGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
+export function tanhGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
   const [y] = saved;
   return { x: () => tf.engine().runKernel(TANH_GRAD, { y, dy }) as tf.Tensor };
 }
@@ -238,46 +210,65 @@ function tanhGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
 // ---------------------------------------------------------------------------------------------------
 // 6. Softmax cross-entropy: loss = mean over rows of logsumexp(logits[i]) - logits[i, targets[i]].
 
-function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const { logits, targets } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo };
   const [rows, classes] = logits.shape;
   const output = wasm.makeOutput([], "float32");
   const values = wasm.typedArrayFromHeap(logits);
   const labels = wasm.typedArrayFromHeap(targets);
+  // A training batch's gradient for dy = 1 (what backprop from the loss sends), from the same exps.
+  let gradient = rows * classes <= PREPARED_GRADIENT_MAX ? reusedArray(rows * classes) : undefined;
+  prepared = undefined;
   let total = 0;
   for (let i = 0; i < rows; i++) {
     const row = i * classes;
     const target = checkedTarget(labels[i], classes, () => wasm.disposeData(output.dataId));
-    total += logSumExp(values, row, classes) - values[row + target];
+    const { max, sum } = rowExps(values, row, classes, gradient);
+    if (!Number.isFinite(max)) gradient = undefined; // an infinite (or all-NaN) row: the loss is not finite either way
+    total += (Number.isFinite(max) ? max + Math.log(sum) : max) - values[row + target];
+    if (gradient) gradientRow(gradient, row, classes, target, sum, 1 / rows);
   }
+  if (gradient) prepared = { logits: logits.dataId, targets: targets.dataId, gradient };
   wasm.typedArrayFromHeap(output)[0] = total / rows;
   return output;
 }
 
+/**
+ * The last forward call's gradient for dy = 1, which the backward kernel copies instead of computing
+ * the exps again (the same numbers, computed the same way), for up to this many logits: a training
+ * batch, not a whole split in evaluation.
+ */
+const PREPARED_GRADIENT_MAX = 1 << 16;
+let prepared: { logits: object; targets: object; gradient: Float32Array } | undefined;
+
+function reusedArray(size: number): Float32Array {
+  return prepared?.gradient.length === size ? prepared.gradient : new Float32Array(size);
+}
+
 /** d logits = (softmax(logits) - onehot(targets)) * dy / rows. */
-function softmaxCrossEntropyGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function softmaxCrossEntropyGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const { logits, targets, dy } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; dy: tf.TensorInfo };
   const [rows, classes] = logits.shape;
   const output = wasm.makeOutput([rows, classes], "float32");
-  const values = wasm.typedArrayFromHeap(logits);
-  const labels = wasm.typedArrayFromHeap(targets); // checked by the forward kernel
   const scale = wasm.typedArrayFromHeap(dy)[0] / rows;
   const grad = wasm.typedArrayFromHeap(output);
+  if (prepared && prepared.logits === logits.dataId && prepared.targets === targets.dataId && scale === 1 / rows) {
+    grad.set(prepared.gradient);
+    return output;
+  }
+  const values = wasm.typedArrayFromHeap(logits);
+  const labels = wasm.typedArrayFromHeap(targets); // checked by the forward kernel
   for (let i = 0; i < rows; i++) {
     const row = i * classes;
-    let max = -Infinity;
-    for (let j = row; j < row + classes; j++) if (values[j] > max) max = values[j];
-    let sum = 0;
-    for (let j = row; j < row + classes; j++) sum += grad[j] = Math.exp(values[j] - max); // as logSumExp
-    for (let j = row; j < row + classes; j++) grad[j] *= scale / sum;
-    grad[row + labels[i]] -= scale;
+    const { sum } = rowExps(values, row, classes, grad);
+    gradientRow(grad, row, classes, labels[i], sum, scale);
   }
   return output;
 }
 
-function softmaxCrossEntropyGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) {
+export function softmaxCrossEntropyGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) {
   const [logits, targets] = saved;
   return {
     logits: () => tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, dy: dy as tf.Tensor }) as tf.Tensor,
@@ -285,14 +276,23 @@ function softmaxCrossEntropyGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tens
   };
 }
 
-/** log(sum(exp(row))), with the row's maximum subtracted first so that exp cannot overflow. */
-function logSumExp(values: tf.backend_util.TypedArray, start: number, length: number): number {
+/**
+ * A row's maximum and sum of exp(value - max) (subtracting the maximum keeps exp from overflowing);
+ * with `exps`, each exp is also stored there, at the row's place.
+ */
+function rowExps(values: tf.backend_util.TypedArray, start: number, length: number, exps?: Float32Array | tf.backend_util.TypedArray): { max: number; sum: number } {
   let max = -Infinity;
   for (let j = start; j < start + length; j++) if (values[j] > max) max = values[j];
-  if (!Number.isFinite(max)) return max; // an infinite (or all-NaN) row: the loss is not finite either way
   let sum = 0;
-  for (let j = start; j < start + length; j++) sum += Math.exp(values[j] - max);
-  return max + Math.log(sum);
+  if (exps) for (let j = start; j < start + length; j++) sum += exps[j] = Math.exp(values[j] - max);
+  else for (let j = start; j < start + length; j++) sum += Math.exp(values[j] - max);
+  return { max, sum };
+}
+
+/** grad[row..] holds the row's exps: it becomes (exps / sum - onehot(target)) * scale. */
+function gradientRow(grad: Float32Array | tf.backend_util.TypedArray, row: number, classes: number, target: number, sum: number, scale: number): void {
+  for (let j = row; j < row + classes; j++) grad[j] *= scale / sum;
+  grad[row + target] -= scale;
 }
 
 function checkedTarget(target: number, classes: number, cleanUp: () => void): number {
@@ -305,7 +305,7 @@ function checkedTarget(target: number, classes: number, cleanUp: () => void): nu
 // 9. ReLU's gradient.
 
 /** dx = dy * step(x): dy where x > 0, else 0 (NaN where x is NaN, as the stock step). */
-function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+export function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
   const output = wasm.makeOutput(inputs.x!.shape, "float32");
   const x = wasm.typedArrayFromHeap(inputs.x!);
@@ -315,7 +315,7 @@ function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return output;
 }
 
-function reluGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
+export function reluGradient(dy: tf.Tensor, saved: tf.Tensor[]) {
   const [x] = saved;
   return { x: () => tf.engine().runKernel(RELU_GRAD, { x, dy }) as tf.Tensor };
 }
@@ -337,7 +337,7 @@ interface EngineInternals {
  * tape, which only gradients of gradients use (no lecture takes them). On WASM a new tensor on the
  * same data, counted once more, keeps it just as well, at none of those costs.
  */
-function shareSavedTensors(): void {
+export function shareSavedTensors(): void {
   const engine = tf.engine() as unknown as EngineInternals;
   const stock = engine.saveTensorsForBackwardMode.bind(engine);
   engine.saveTensorsForBackwardMode = (tensors) => {

@@ -5,27 +5,7 @@ Needs Python 3 and PyTorch (Debian's python3-torch 1.13 was used) and data/names
 """
 import torch, torch.nn.functional as F, random, time, sys
 torch.set_num_threads(1)
-words = open('data/names.txt', 'r').read().splitlines()
-chars = sorted(list(set(''.join(words))))
-stoi = {s:i+1 for i,s in enumerate(chars)}
-stoi['.'] = 0
-itos = {i:s for s,i in stoi.items()}
-vocab_size = len(itos)
-block_size = 3
-def build_dataset(words):
-  X, Y = [], []
-  for w in words:
-    context = [0] * block_size
-    for ch in w + '.':
-      ix = stoi[ch]
-      X.append(context)
-      Y.append(ix)
-      context = context[1:] + [ix]
-  return torch.tensor(X), torch.tensor(Y)
-random.seed(42)
-random.shuffle(words)
-n1 = int(0.8*len(words)); n2 = int(0.9*len(words))
-Xtr, Ytr = build_dataset(words[:n1]); Xdev, Ydev = build_dataset(words[n1:n2])
+from names_data import Xtr, Ytr, vocab_size
 # Let's train a deeper network
 # The classes we create here are the same API as nn.Module in PyTorch
 
