@@ -9,6 +9,7 @@
 //
 // B is the batch, T the time (positions, at most blockSize), C the channels (nEmbd), V the vocabulary.
 import * as tf from "@tensorflow/tfjs";
+import { Linear } from "./layers";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
 import { Generator } from "./random";
@@ -57,27 +58,23 @@ function dropout(x: tf.Tensor, rate: number, options: ForwardOptions, generator:
 // ---------------------------------------------------------------------------------------------------
 // Building blocks
 
-/** y = x W + b over the last axis of x [..., in] -> [..., out]; nn.Linear with W stored as [in, out]. */
-export class Linear {
-  readonly weight: tf.Variable; // [in, out]
-  readonly bias: tf.Variable | undefined; // [out]
+/**
+ * lecture 04's Linear (lib/layers.ts) with GPT-2's initialisation: weights drawn with std 0.02 (not
+ * 1 / sqrt(fanIn)), biases at 0. Its output is not kept for diagnostics (`keepOut`): it is large.
+ */
+function linear(fanIn: number, fanOut: number, generator: Generator, options: { bias?: boolean; std?: number } = {}): Linear {
+  const layer = new Linear(fanIn, fanOut, { generator: generator, bias: options.bias, std: options.std ?? INIT_STD });
+  layer.keepOut = false;
+  return layer;
+}
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, generator: Generator, options: { bias?: boolean; std?: number } = {}) {
-    this.weight = normalVariable(generator, [inFeatures, outFeatures], options.std ?? INIT_STD);
-    this.bias = options.bias === false ? undefined : tf.variable(tf.zeros([outFeatures]));
-  }
-
-  forward(x: tf.Tensor): tf.Tensor {
-    const shape = x.shape;
-    // As rows [N, in]: the engine's fast matmul takes 2-D operands.
-    const rows = x.reshape([-1, this.inFeatures]).matMul(this.weight); // [N, out]
-    const y = this.bias ? rows.add(this.bias) : rows;
-    return y.reshape([...shape.slice(0, -1), this.outFeatures]); // [..., out]
-  }
-
-  namedParameters(prefix: string): [string, tf.Variable][] {
-    return this.bias ? [[`${prefix}.weight`, this.weight], [`${prefix}.bias`, this.bias]] : [[`${prefix}.weight`, this.weight]];
-  }
+/**
+ * GPT-2 scales the initial weights of the layers that add into the residual stream (each sublayer's
+ * last projection) by 1 / sqrt(2 * nLayer): 2 * nLayer of them add up, and the stream's variance
+ * should not grow with depth.
+ */
+function residualStd(nLayer: number): number {
+  return INIT_STD / Math.sqrt(2 * nLayer);
 }
 
 /**
@@ -150,9 +147,9 @@ export class Head {
   private readonly mask: tf.Tensor2D;
 
   constructor(nEmbd: number, readonly headSize: number, blockSize: number, generator: Generator) {
-    this.key = new Linear(nEmbd, headSize, generator, { bias: false });
-    this.query = new Linear(nEmbd, headSize, generator, { bias: false });
-    this.value = new Linear(nEmbd, headSize, generator, { bias: false });
+    this.key = linear(nEmbd, headSize, generator, { bias: false });
+    this.query = linear(nEmbd, headSize, generator, { bias: false });
+    this.value = linear(nEmbd, headSize, generator, { bias: false });
     this.mask = causalMask(blockSize);
   }
 
@@ -190,22 +187,24 @@ export class MultiHeadAttention {
   readonly value: Linear;
   /** Mixes the heads' outputs and brings them back into the residual stream. */
   readonly proj: Linear;
+  /** Keep the attention weights of the next forward passes in `weights` (as a layer's `out` in lecture 04). */
+  keepWeights = false;
+  /** The attention weights [B, nHead, T, T] of the last forward pass, when `keepWeights` is on (freed by the next). */
+  weights?: tf.Tensor;
   private readonly mask: tf.Tensor2D;
 
   constructor(private readonly config: GPTConfig, private readonly generator: Generator) {
     const { nEmbd, nHead, nLayer, blockSize } = config;
     this.headSize = nEmbd / nHead;
-    this.key = new Linear(nEmbd, nEmbd, generator, { bias: false });
-    this.query = new Linear(nEmbd, nEmbd, generator, { bias: false });
-    this.value = new Linear(nEmbd, nEmbd, generator, { bias: false });
-    // GPT-2 scales the initial weights of the layers that add into the residual stream by
-    // 1 / sqrt(2 * nLayer): 2 * nLayer of them add up, and the stream's variance should not grow with depth.
-    this.proj = new Linear(nEmbd, nEmbd, generator, { std: INIT_STD / Math.sqrt(2 * nLayer) });
+    this.key = linear(nEmbd, nEmbd, generator, { bias: false });
+    this.query = linear(nEmbd, nEmbd, generator, { bias: false });
+    this.value = linear(nEmbd, nEmbd, generator, { bias: false });
+    this.proj = linear(nEmbd, nEmbd, generator, { std: residualStd(nLayer) }); // adds into the residual stream
     this.mask = causalMask(blockSize);
   }
 
-  /** x [B, T, C] -> [B, T, C]; when `record` is given, the attention weights [B, nHead, T, T] are kept into it. */
-  forward(x: tf.Tensor, options: ForwardOptions = {}, record?: tf.Tensor[]): tf.Tensor {
+  /** x [B, T, C] -> [B, T, C]. */
+  forward(x: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
     const [B, T, C] = x.shape;
     const { nHead } = this.config;
     // [B, T, C] -> [B, nHead, T, headSize]: the heads become a batch dimension.
@@ -216,7 +215,10 @@ export class MultiHeadAttention {
     // Dropout on the weights while training drops some of the links between tokens (the lecture's Head).
     const dropWeights = (w: tf.Tensor) => dropout(w, this.config.dropout, options, this.generator);
     const { out, weights } = attend(q, k, v, maskFor(this.mask, T), dropWeights); // [B, nHead, T, headSize]
-    if (record) record.push(tf.keep(weights));
+    if (this.keepWeights) {
+      this.weights?.dispose();
+      this.weights = tf.keep(weights);
+    }
     const joined = out.transpose([0, 2, 1, 3]).reshape([B, T, C]); // [B, T, C]: the heads side by side
     return dropout(this.proj.forward(joined), this.config.dropout, options, this.generator); // [B, T, C]
   }
@@ -231,6 +233,8 @@ export class MultiHeadAttention {
   }
 
   dispose(): void {
+    this.weights?.dispose();
+    this.weights = undefined;
     this.mask.dispose();
   }
 }
@@ -245,8 +249,8 @@ export class FeedForward {
 
   constructor(private readonly config: GPTConfig, private readonly generator: Generator) {
     const { nEmbd, nLayer } = config;
-    this.expand = new Linear(nEmbd, 4 * nEmbd, generator);
-    this.proj = new Linear(4 * nEmbd, nEmbd, generator, { std: INIT_STD / Math.sqrt(2 * nLayer) }); // see MultiHeadAttention.proj
+    this.expand = linear(nEmbd, 4 * nEmbd, generator);
+    this.proj = linear(4 * nEmbd, nEmbd, generator, { std: residualStd(nLayer) }); // adds into the residual stream
   }
 
   forward(x: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
@@ -278,8 +282,8 @@ export class Block {
     this.feedForward = new FeedForward(config, generator);
   }
 
-  forward(x: tf.Tensor, options: ForwardOptions = {}, record?: tf.Tensor[]): tf.Tensor {
-    const afterAttention = x.add(this.attention.forward(this.ln1.forward(x), options, record)); // [B, T, C]
+  forward(x: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
+    const afterAttention = x.add(this.attention.forward(this.ln1.forward(x), options)); // [B, T, C]
     return afterAttention.add(this.feedForward.forward(this.ln2.forward(afterAttention), options)); // [B, T, C]
   }
 
@@ -318,7 +322,7 @@ export class GPT implements LanguageModel {
     this.positionEmbedding = normalVariable(generator, [blockSize, nEmbd], INIT_STD);
     this.blocks = Array.from({ length: nLayer }, () => new Block(this.config, generator));
     this.lnFinal = new LayerNorm(nEmbd);
-    this.lmHead = new Linear(nEmbd, vocabSize, generator);
+    this.lmHead = linear(nEmbd, vocabSize, generator);
   }
 
   get blockSize(): number {
@@ -339,14 +343,23 @@ export class GPT implements LanguageModel {
    * The caller disposes them.
    */
   attentionWeights(idx: tf.Tensor): tf.Tensor[] {
-    const weights: tf.Tensor[] = [];
-    tf.tidy(() => {
-      this.run(idx, { training: false }, weights);
+    const attentions = this.blocks.map((block) => block.attention);
+    for (const attention of attentions) attention.keepWeights = true;
+    try {
+      tf.tidy(() => {
+        this.run(idx, { training: false });
+      });
+    } finally {
+      for (const attention of attentions) attention.keepWeights = false;
+    }
+    return attentions.map((attention) => {
+      const weights = attention.weights!;
+      attention.weights = undefined; // the caller's now
+      return weights;
     });
-    return weights;
   }
 
-  private run(idx: tf.Tensor, options: ForwardOptions, record?: tf.Tensor[]): tf.Tensor {
+  private run(idx: tf.Tensor, options: ForwardOptions): tf.Tensor {
     const { blockSize, nEmbd } = this.config;
     if (idx.rank !== 2 || idx.dtype !== "int32") throw new Error(`GPT.forward: idx must be int32 of shape [B, T] (got ${idx.dtype} [${idx.shape}]).`);
     const T = idx.shape[1] ?? 0;
@@ -356,7 +369,7 @@ export class GPT implements LanguageModel {
     const tokens = tf.gather(this.tokenEmbedding, idx); // [B, T, C]
     const positions = T === blockSize ? this.positionEmbedding : this.positionEmbedding.slice([0, 0], [T, nEmbd]); // [T, C]
     let x = tokens.add(positions); // [B, T, C]: broadcast over the batch
-    for (const block of this.blocks) x = block.forward(x, options, record); // [B, T, C]
+    for (const block of this.blocks) x = block.forward(x, options); // [B, T, C]
     return this.lmHead.forward(this.lnFinal.forward(x)); // [B, T, V]
   }
 

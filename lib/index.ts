@@ -45,8 +45,7 @@ export * from "./text-batches";
 export * from "./averaging";
 export * from "./bpe";
 export * from "./schedule";
-// Listed by name: gpt.ts's own small Linear layer stays inside it (lecture 04 exports its Linear).
-export { GPT, Head, MultiHeadAttention, FeedForward, Block, LayerNorm, causalMask, checkGPTConfig, gptTrainingFlops, type GPTConfig } from "./gpt";
+export * from "./gpt";
 export * from "./checkpoint";
 
 // 06 backprop by hand: gradients held against autograd's, and a loop whose body the notebook writes

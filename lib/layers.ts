@@ -37,13 +37,18 @@ export abstract class TensorLayer {
   retainGrad = false;
   /** d loss / d out from the last backward pass, when `retainGrad` is on (freed by the next one). */
   outGrad?: tf.Tensor;
+  /**
+   * Keep `out` (default true, for lecture 04's diagnostics). The GPT's layers turn it off: their
+   * outputs are large and nothing reads them.
+   */
+  keepOut = true;
 
   /** The layer's computation; `forward` wraps it with the bookkeeping for the diagnostics. */
-  protected abstract compute(x: tf.Tensor, training: boolean): tf.Tensor;
+  protected abstract compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor;
 
-  /** training: BatchNorm uses (and updates) batch statistics only when true. */
-  forward(x: tf.Tensor, training = false): tf.Tensor {
-    return this.recordOutput(this.compute(x, training));
+  /** `{ training: true }` while training: BatchNorm uses (and updates) batch statistics only then. */
+  forward(x: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
+    return this.recordOutput(this.compute(x, options));
   }
 
   /**
@@ -52,6 +57,7 @@ export abstract class TensorLayer {
    */
   recordOutput(y: tf.Tensor): tf.Tensor {
     if (this.retainGrad) y = gradientTap(y, (dy) => this.storeOutGrad(dy));
+    if (!this.keepOut) return y;
     this.out?.dispose();
     this.out = tf.keep(y); // survives the step's tf.tidy, freed by the next forward
     return y;
@@ -80,8 +86,13 @@ export interface LinearOptions {
   generator: Generator;
   /** Add a learned bias (default true). Not needed before a BatchNorm, whose own bias replaces it. */
   bias?: boolean;
-  /** Multiplies the initial weights: 5/3 before a tanh (Kaiming), see `linear` below. Default 1. */
+  /** Multiplies the initial weights: 5/3 before a tanh (Kaiming), see `Linear` below. Default 1. */
   gain?: number;
+  /**
+   * The initial weights' standard deviation, instead of gain / sqrt(fanIn): GPT-2 draws every weight
+   * with std 0.02 (lib/gpt.ts), whatever the layer's size.
+   */
+  std?: number;
   /**
    * Draw the bias as the lecture's raw tensors do, `b = randn(fanOut) * biasScale`, instead of starting
    * at zeros without a draw. With a TorchGenerator, `biasScale: 0` gives zeros but takes the lecture's
@@ -91,9 +102,10 @@ export interface LinearOptions {
 }
 
 /**
- * y = x @ W + b, x [B, fanIn] -> y [B, fanOut]. W starts as randn * gain / sqrt(fanIn): each output
- * then sums fanIn terms of variance gain^2 / fanIn, so a unit-variance input gives an output of
- * standard deviation `gain` (Kaiming He et al. 2015; the gain makes up for what tanh squashes).
+ * y = x @ W + b, x [..., fanIn] -> y [..., fanOut] (nn.Linear, with W stored as [fanIn, fanOut]).
+ * W starts as randn * gain / sqrt(fanIn): each output then sums fanIn terms of variance gain^2 / fanIn,
+ * so a unit-variance input gives an output of standard deviation `gain` (Kaiming He et al. 2015; the
+ * gain makes up for what tanh squashes). With `std`, W starts as randn * std instead (GPT-2's 0.02).
  */
 export class Linear extends TensorLayer {
   readonly weight: tf.Variable; // [fanIn, fanOut]
@@ -104,7 +116,10 @@ export class Linear extends TensorLayer {
     checkSize("Linear", { fanIn, fanOut });
     const gain = options.gain ?? 1;
     if (!Number.isFinite(gain)) throw new Error(`Linear: gain must be a finite number (got ${gain}).`);
-    this.weight = tf.tidy(() => tf.variable(options.generator.randn([fanIn, fanOut]).mul(gain / Math.sqrt(fanIn))));
+    if (options.std !== undefined && !(options.std >= 0 && Number.isFinite(options.std))) throw new Error(`Linear: std must be a finite number >= 0 (got ${options.std}).`);
+    if (options.std !== undefined && options.gain !== undefined) throw new Error("Linear: give gain or std, not both (std replaces gain / sqrt(fanIn)).");
+    const std = options.std ?? gain / Math.sqrt(fanIn);
+    this.weight = tf.tidy(() => tf.variable(options.generator.randn([fanIn, fanOut]).mul(std)));
     const biasScale = options.biasScale;
     if (biasScale !== undefined && !Number.isFinite(biasScale)) throw new Error(`Linear: biasScale must be a finite number (got ${biasScale}).`);
     if (options.bias ?? true) {
@@ -113,12 +128,23 @@ export class Linear extends TensorLayer {
   }
 
   protected compute(x: tf.Tensor): tf.Tensor {
-    const y = x.matMul(this.weight); // [B, fanOut]
-    return this.bias ? y.add(this.bias) : y;
+    if (x.rank === 2) {
+      const y = x.matMul(this.weight); // [B, fanOut]
+      return this.bias ? y.add(this.bias) : y;
+    }
+    // [..., fanIn] as rows [N, fanIn]: the engine's fast matmul takes 2-D operands.
+    const rows = x.reshape([-1, this.fanIn]).matMul(this.weight); // [N, fanOut]
+    const y = this.bias ? rows.add(this.bias) : rows;
+    return y.reshape([...x.shape.slice(0, -1), this.fanOut]); // [..., fanOut]
   }
 
   parameters(): tf.Variable[] {
     return this.bias ? [this.weight, this.bias] : [this.weight];
+  }
+
+  /** The parameters with names under `prefix`, as PyTorch's state_dict: "prefix.weight", "prefix.bias". */
+  namedParameters(prefix: string): [string, tf.Variable][] {
+    return this.bias ? [[`${prefix}.weight`, this.weight], [`${prefix}.bias`, this.bias]] : [[`${prefix}.weight`, this.weight]];
   }
 }
 
@@ -157,7 +183,7 @@ export class BatchNorm1d extends TensorLayer {
     this.runningVar = tf.variable(tf.ones([dim]), false);
   }
 
-  protected compute(x: tf.Tensor, training: boolean): tf.Tensor {
+  protected compute(x: tf.Tensor, { training = false }: ForwardOptions): tf.Tensor {
     if (x.rank !== 2 || x.shape[1] !== this.dim) throw new Error(`BatchNorm1d(${this.dim}): expected x of shape [B, ${this.dim}] (got [${x.shape}]).`);
     if (!training) {
       const xhat = x.sub(this.runningMean).div(this.runningVar.add(this.eps).sqrt()); // [B, dim]
@@ -229,8 +255,8 @@ export class Sequential extends TensorLayer {
     super();
   }
 
-  protected compute(x: tf.Tensor, training: boolean): tf.Tensor {
-    return forwardLayers(this.layers, x, training);
+  protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+    return forwardLayers(this.layers, x, options);
   }
 
   parameters(): tf.Variable[] {
@@ -253,9 +279,8 @@ export class SequentialLanguageModel implements LanguageModel {
     if (idx.rank !== 2 || idx.shape[1] !== this.blockSize || idx.dtype !== "int32") {
       throw new Error(`SequentialLanguageModel.forward: idx must be int32 of shape [B, ${this.blockSize}] (got ${idx.dtype} [${idx.shape}]).`);
     }
-    const training = options.training ?? false;
     return tf.tidy(() => {
-      const logits = forwardLayers(this.layers, idx, training); // [B, vocabSize]
+      const logits = forwardLayers(this.layers, idx, options); // [B, vocabSize]
       return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
     });
   }
@@ -279,15 +304,15 @@ export class SequentialLanguageModel implements LanguageModel {
  * numbers, every layer still keeps its `out`, but autograd records one step per block instead of three,
  * which is most of lecture 04's step time. A Linear or BatchNorm1d with `retainGrad` runs on its own.
  */
-function forwardLayers(layers: TensorLayer[], x: tf.Tensor, training: boolean): tf.Tensor {
+function forwardLayers(layers: TensorLayer[], x: tf.Tensor, options: ForwardOptions): tf.Tensor {
   let h = x;
   for (let i = 0; i < layers.length; ) {
-    const block = training ? fusedBlock(layers, i, h) : undefined;
+    const block = options.training ? fusedBlock(layers, i, h) : undefined;
     if (block) {
       h = block.output;
       i += block.layers;
     } else {
-      h = layers[i].forward(h, training);
+      h = layers[i].forward(h, options);
       i++;
     }
   }

@@ -1,7 +1,9 @@
 // The training loop, written once for every LanguageModel (lecture 03's loop, and the one lectures 04
 // and 05 reuse): draw a batch, forward, backward, let the optimizer move every parameter against its
 // gradient, repeat. The notebooks write this loop by hand first; `train` is that loop plus progress,
-// evaluation, a per-step hook and a clean stop.
+// a learning-rate schedule, evaluation every `evalEvery` steps (nanoGPT's `if iter % eval_interval == 0`)
+// drawn live beside the batch loss, a checkpoint hook after each evaluation, a per-step hook and a
+// clean stop.
 import * as tf from "@tensorflow/tfjs";
 import { sampleBatch, type Dataset } from "./dataset";
 import type { LanguageModel } from "./model";
@@ -46,14 +48,45 @@ export interface TrainOptions {
   optimizer?: Optimizer;
   /** Called every step after backward and before the update: lecture 04's statistics come from here. */
   onStep?: (info: StepInfo) => void;
-  /** A loss to report every `evalEvery` steps, e.g. `() => evaluate(model, dev)`. */
-  evaluate?: () => number;
+  /**
+   * The loss to report every `evalEvery` steps: one number, e.g. `() => evaluate(model, dev)`, or one
+   * per split, e.g. `() => estimateLoss(model, { train, val }, 20)`. Drawn live beside the batch loss.
+   */
+  evaluate?: () => number | Record<string, number>;
+  /** Evaluate after steps evalEvery, 2 evalEvery, ... (the last one after the final step if `steps` is a multiple). */
   evalEvery?: number;
+  /**
+   * Called (and awaited) after each evaluation, where nanoGPT saves its checkpoint: e.g.
+   * `(state) => state.step === steps ? saveCheckpoint(dir, model, ...) : undefined`.
+   */
+  checkpoint?: (state: CheckpointState) => void | Promise<void>;
   /** Show the live progress line and loss curve (default true). */
   progress?: boolean;
   onProgress?: (info: ProgressInfo) => void;
   /** The name on the progress line. */
   title?: string;
+}
+
+/** One evaluation: after `step` steps, each split's loss. */
+export interface Evaluation {
+  step: number;
+  /** The number `evaluate` returned, or its last split's (val, in `{ train, val }`). */
+  loss: number;
+  /** Each split's loss (a single number is named "eval"). */
+  losses: Record<string, number>;
+}
+
+/** What the checkpoint hook sees after an evaluation. */
+export interface CheckpointState {
+  /** Steps done: the model has taken this many updates. */
+  step: number;
+  steps: number;
+  /** Every evaluation so far, this one last. */
+  evalLosses: Evaluation[];
+  /** Every step's batch loss so far. */
+  losses: number[];
+  /** Seconds of training so far. */
+  seconds: number;
 }
 
 export interface TrainResult {
@@ -62,7 +95,7 @@ export interface TrainResult {
   /** log10 of each loss: the lecture plots these, where the shape of the curve is easier to see. */
   log10Losses: number[];
   /** The result of `evaluate` after every `evalEvery` steps. */
-  evalLosses: { step: number; loss: number }[];
+  evalLosses: Evaluation[];
   /** Steps done: `steps`, or fewer when training was stopped. */
   stepsDone: number;
   /** True when Stop (the kernel's interrupt) ended training early; the model keeps its weights. */
@@ -89,11 +122,11 @@ export class NonFiniteLossError extends Error {
  */
 export async function train(model: LanguageModel, batches: BatchSource, options: TrainOptions): Promise<TrainResult> {
   checkTraining(options);
-  const { steps, evaluate, evalEvery, onStep } = options;
+  const { steps, evaluate, evalEvery, onStep, checkpoint } = options;
   const optimizer = options.optimizer ?? new SGD();
   const losses: number[] = [];
   const log10Losses: number[] = [];
-  const evalLosses: { step: number; loss: number }[] = [];
+  const evalLosses: Evaluation[] = [];
   const progress = new TrainingProgress(options.title ?? "train", steps, { show: options.progress ?? true, onProgress: options.onProgress });
   const stop = await StopRequest.listen();
   const start = performance.now();
@@ -112,8 +145,13 @@ export async function train(model: LanguageModel, batches: BatchSource, options:
       if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, learningRate, loss, losses);
       losses.push(loss);
       log10Losses.push(Math.log10(loss));
-      if (evaluate && evalEvery && (step + 1) % evalEvery === 0) evalLosses.push({ step: step + 1, loss: evaluate() });
-      await progress.update(step + 1, losses, evalLosses.at(-1)?.loss);
+      if (evaluate && evalEvery && (step + 1) % evalEvery === 0) {
+        evalLosses.push(evaluation(step + 1, evaluate()));
+        await progress.update(step + 1, losses, evalLosses, true); // every evaluation shows at once
+        await checkpoint?.({ step: step + 1, steps, evalLosses, losses, seconds: (performance.now() - start) / 1000 });
+      } else {
+        await progress.update(step + 1, losses, evalLosses);
+      }
       // Stop arrives as an event (the kernel's SIGINT): let events in every 50 ms so it is heard.
       if (stop.listening && performance.now() - lastCheck > 50) {
         await checkEvents();
@@ -123,7 +161,7 @@ export async function train(model: LanguageModel, batches: BatchSource, options:
   } finally {
     stop.close();
   }
-  await progress.finish(step, losses, evalLosses.at(-1)?.loss, stop.requested);
+  await progress.finish(step, losses, evalLosses, stop.requested);
   const seconds = (performance.now() - start) / 1000;
   return { losses, log10Losses, evalLosses, stepsDone: step, stopped: stop.requested, seconds, stepsPerSecond: step / seconds };
 }
@@ -195,6 +233,13 @@ export async function findLearningRate(
   }
 }
 
+function evaluation(step: number, result: number | Record<string, number>): Evaluation {
+  const losses = typeof result === "number" ? { eval: result } : { ...result };
+  const values = Object.values(losses);
+  if (values.length === 0) throw new Error("train: evaluate returned no losses (an empty object).");
+  return { step, loss: values[values.length - 1], losses };
+}
+
 function learningRateAt(learningRate: TrainOptions["learningRate"], step: number): number {
   const value = typeof learningRate === "function" ? learningRate(step) : learningRate;
   if (!(Number.isFinite(value) && value > 0)) {
@@ -210,5 +255,6 @@ function checkTraining(options: TrainOptions): void {
     throw new Error(`train: evalEvery must be an integer >= 1 (got ${evalEvery}).`);
   }
   if (evalEvery !== undefined && !evaluate) throw new Error("train: evalEvery needs evaluate, the loss to report (e.g. () => evaluate(model, dev)).");
+  if (options.checkpoint && !evalEvery) throw new Error("train: checkpoint is called after each evaluation: give evaluate and evalEvery too.");
   if (typeof options.learningRate === "number") learningRateAt(options.learningRate, 0);
 }

@@ -69,7 +69,7 @@ test("each Tanh layer's output gradient (retainGrad) matches finite differences 
     const tapped = model.layers[k].outGrad!.arraySync() as number[][];
     // The loss as a function of this layer's output: the layers after it, in training mode.
     const lossFrom = (input: tf.Tensor) =>
-      tf.tidy(() => crossEntropy(model.layers.slice(k + 1).reduce((t, layer) => layer.forward(t, true), input), Y).dataSync()[0]);
+      tf.tidy(() => crossEntropy(model.layers.slice(k + 1).reduce((t, layer) => layer.forward(t, { training: true }), input), Y).dataSync()[0]);
     const eps = 1e-2;
     for (const [b, j] of [[0, 0], [3, 2], [7, 5], [5, 1]]) {
       const bump = tf.tidy(() => tf.oneHot(tf.tensor1d([b * 6 + j], "int32"), 48).reshape([8, 6]).mul(eps));

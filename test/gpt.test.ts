@@ -11,7 +11,7 @@ import { AdamW, ClipGradNorm, SGD } from "../lib/optim";
 import { Generator } from "../lib/random";
 import { warmupCosine } from "../lib/schedule";
 import { getBatch, textBatches } from "../lib/text-batches";
-import { train } from "../lib/train";
+import { train, trainStep } from "../lib/train";
 import { estimateLoss } from "../lib/evaluate";
 
 before(async () => {
@@ -304,6 +304,32 @@ test("training a GPT with AdamW: the loss falls on a repeating text, and no tens
   assert.equal(tf.memory().numTensors, tensors, "tensors after 60 more steps");
   assert.equal(result.evalLosses.length, 2);
   assert.ok(result.losses.at(-1)! < result.losses[0] * 0.6, `loss ${result.losses[0]} -> ${result.losses.at(-1)}`);
+  optimizer.dispose();
+  model.dispose();
+});
+
+test("GPT on lecture 04's Linear draws the weights the GPT drew before and trains to the same losses, bit for bit", () => {
+  // Recorded from the GPT before it took lib/layers.ts's Linear (its own Linear with std 0.02, main f83e925):
+  // the first loss, the next five steps of nanoGPT's recipe and the sums of some parameters after them.
+  // Equal floats mean equal draws, so notebook 05's checkpointed model (train 1.6298 / val 1.7928) is unchanged.
+  const model = new GPT({ vocabSize: 11, blockSize: 8, nEmbd: 16, nHead: 4, nLayer: 2, dropout: 0 }, new Generator(1337));
+  const tokens = Int32Array.from({ length: 500 }, (_, i) => (i * 7 + (i >> 3)) % 11);
+  const batches = textBatches(tokens, 8, 4, new Generator(7));
+  const optimizer = new ClipGradNorm(new AdamW({ betas: [0.9, 0.99], weightDecay: 0.1 }), 1.0);
+  const learningRate = warmupCosine({ maxLearningRate: 1e-2, minLearningRate: 1e-3, warmupSteps: 2, decaySteps: 6 });
+  const losses = Array.from({ length: 6 }, (_, step) => {
+    const { X, Y } = batches();
+    const loss = trainStep(model, X, Y, learningRate(step), optimizer);
+    tf.dispose([X, Y]);
+    return loss;
+  });
+  assert.deepEqual(losses, [2.4135332107543945, 2.3478500843048096, 2.2652578353881836, 2.1686248779296875, 2.1660475730895996, 2.094108819961548]);
+  const sums = new Map(model.namedParameters().map(([name, p]) => [name, tf.tidy(() => p.sum().dataSync()[0])]));
+  assert.equal(sums.get("tokenEmbedding"), 0.0431370809674263);
+  assert.equal(sums.get("blocks.0.attention.proj.weight"), 0.059742070734500885);
+  assert.equal(sums.get("blocks.1.feedForward.proj.weight"), 0.20660172402858734);
+  assert.equal(sums.get("lmHead.weight"), -0.15154320001602173);
+  assert.equal(sums.get("lmHead.bias"), 0.004619751125574112);
   optimizer.dispose();
   model.dispose();
 });

@@ -49,7 +49,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const bn = new BatchNorm1d(3, { momentum: 0.1 });
       bn.gamma.assign(tf.tensor1d([2, 1, 1]));
       bn.beta.assign(tf.tensor1d([0.5, 0, 0]));
-      const y = bn.forward(tf.tensor2d(X_ROWS), true).arraySync() as number[][];
+      const y = bn.forward(tf.tensor2d(X_ROWS), { training: true }).arraySync() as number[][];
       const { B, mean, variance } = columnStats(X_ROWS);
       const expected = X_ROWS.map((r) => r.map((v, j) => [2, 1, 1][j] * ((v - mean[j]) / Math.sqrt(variance[j] + 1e-5)) + [0.5, 0, 0][j]));
       assertClose(y.flat(), expected.flat(), 1e-5, "y");
@@ -71,7 +71,7 @@ test("BatchNorm1d in evaluation mode uses the running statistics and leaves them
     assertClose(y, [2 / Math.sqrt(4 + 1e-5), 0, -4 / Math.sqrt(16 + 1e-5)], 1e-6, "y");
     assertClose(bn.runningMean.dataSync(), [1, 2, 3], 0, "running mean unchanged");
     assertClose(bn.runningVar.dataSync(), [4, 9, 16], 0, "running variance unchanged");
-    assert.throws(() => bn.forward(tf.tensor2d([[3, 2, -1]]), true), /at least 2 examples/);
+    assert.throws(() => bn.forward(tf.tensor2d([[3, 2, -1]]), { training: true }), /at least 2 examples/);
     bn.dispose();
     return [];
   });
@@ -86,7 +86,7 @@ test("the fused BatchNorm kernels: output, running statistics and gradients matc
     bn.gamma.assign(g.randn([20]));
     bn.beta.assign(g.randn([20]));
     const input = tf.variable(x);
-    const { value, grads } = tf.variableGrads(() => bn.forward(input, true).mul(w).sum() as tf.Scalar, [input, bn.gamma, bn.beta]);
+    const { value, grads } = tf.variableGrads(() => bn.forward(input, { training: true }).mul(w).sum() as tf.Scalar, [input, bn.gamma, bn.beta]);
     const dParams = [grads[bn.gamma.name], grads[bn.beta.name]];
     const result = [[value.dataSync()[0]], Array.from(grads[input.name].dataSync()), ...dParams.map((d) => Array.from(d.dataSync())), Array.from(bn.runningMean.dataSync()), Array.from(bn.runningVar.dataSync())];
     bn.dispose();
