@@ -47,7 +47,7 @@ export async function runSteps(
   } finally {
     stop.close();
   }
-  await progress.finish(i, losses, undefined, stop.requested);
+  await progress.finish(i, losses, [], stop.requested);
   const seconds = (performance.now() - start) / 1000;
   return { losses, stepsDone: i, stopped: stop.requested, seconds, stepsPerSecond: i / seconds };
 }
