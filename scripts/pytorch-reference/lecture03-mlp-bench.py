@@ -10,7 +10,9 @@ Needs Python 3 and PyTorch (Debian's python3-torch 1.13 was used) and data/names
 import sys, time
 import torch, torch.nn.functional as F
 
-from names_data import Xtr, Ytr
+from names_data import lecture_split
+
+(Xtr, Ytr), _, _, _ = lecture_split()
 
 g = torch.Generator().manual_seed(2147483647)
 C = torch.randn((27, 10), generator=g)

@@ -5,7 +5,9 @@ Needs Python 3 and PyTorch (Debian's python3-torch 1.13 was used) and data/names
 """
 import torch, torch.nn.functional as F, random, time, sys
 torch.set_num_threads(1)
-from names_data import Xtr, Ytr, vocab_size
+from names_data import lecture_split
+
+(Xtr, Ytr), _, _, vocab_size = lecture_split()
 # Let's train a deeper network
 # The classes we create here are the same API as nn.Module in PyTorch
 

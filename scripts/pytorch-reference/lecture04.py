@@ -6,38 +6,17 @@ Needs Python 3 and PyTorch (Debian's python3-torch 1.13 was used), and names.txt
     python3 scripts/pytorch-reference/lecture04.py path/to/names.txt [steps]
 About 3 minutes per model on one core of a 2-core cloud machine.
 """
-import random
 import sys
 import time
 
 import torch
 import torch.nn.functional as F
+from names_data import block_size, lecture_split
 
 torch.set_num_threads(1)
-words = open(sys.argv[1] if len(sys.argv) > 1 else "data/names.txt").read().splitlines()
+(Xtr, Ytr), (Xdev, Ydev), _, vocab_size = lecture_split(sys.argv[1] if len(sys.argv) > 1 else "data/names.txt")
 max_steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
-chars = sorted(set("".join(words)))
-stoi = {s: i + 1 for i, s in enumerate(chars)}
-stoi["."] = 0
-vocab_size, block_size, n_embd, n_hidden = len(stoi), 3, 10, 200
-
-
-def build_dataset(words):
-    X, Y = [], []
-    for w in words:
-        context = [0] * block_size
-        for ch in w + ".":
-            X.append(context)
-            Y.append(stoi[ch])
-            context = context[1:] + [stoi[ch]]
-    return torch.tensor(X), torch.tensor(Y)
-
-
-random.seed(42)
-random.shuffle(words)
-n1, n2 = int(0.8 * len(words)), int(0.9 * len(words))
-Xtr, Ytr = build_dataset(words[:n1])
-Xdev, Ydev = build_dataset(words[n1:n2])
+n_embd, n_hidden = 10, 200
 
 
 def batch_norm(x, batch_stats, running, formula):
