@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { sampleBatch, type Dataset } from "./dataset";
 import type { LanguageModel } from "./model";
 import { SGD, type Optimizer } from "./optim";
-import { TrainingProgress, type ProgressInfo } from "./display/progress";
+import { TrainingProgress, type Evaluation, type ProgressInfo } from "./display/progress";
 import { StopRequest, checkEvents } from "./engine";
 import { Generator } from "./random";
 
@@ -65,15 +65,6 @@ export interface TrainOptions {
   onProgress?: (info: ProgressInfo) => void;
   /** The name on the progress line. */
   title?: string;
-}
-
-/** One evaluation: after `step` steps, each split's loss. */
-export interface Evaluation {
-  step: number;
-  /** The number `evaluate` returned, or its last split's (val, in `{ train, val }`). */
-  loss: number;
-  /** Each split's loss (a single number is named "eval"). */
-  losses: Record<string, number>;
 }
 
 /** What the checkpoint hook sees after an evaluation. */

@@ -2,7 +2,15 @@
 // it in a notebook, and the evaluations beside it), refreshed at most twice a second: 200,000 steps,
 // and the cell stays readable.
 import { LiveDisplay, escapeHtml } from "./display";
-import type { Evaluation } from "../train";
+
+/** One evaluation: after `step` steps, each split's loss. */
+export interface Evaluation {
+  step: number;
+  /** The number train's `evaluate` option returned, or its last split's (val, in `{ train, val }`). */
+  loss: number;
+  /** Each split's loss (a single number is named "eval"). */
+  losses: Record<string, number>;
+}
 
 export interface ProgressInfo {
   /** Steps done so far. */
