@@ -1,9 +1,11 @@
 // The course's shared library, in lecture order: each notebook imports what it and the earlier
 // lectures built. Lecture code sits at the top of lib/; plumbing sits apart, in engine/ (which
-// TensorFlow.js backend runs, and its speed fixes) and display/ (plots, tables, progress, graphs).
+// TensorFlow.js backend runs, and its speed fixes), runtime/ (Jupyter's Stop, quick mode) and display/
+// (plots, tables, progress, graphs).
 
 // Plumbing: the engine, quick mode, and what shows things in a notebook.
-export { initEngine, engineInfo, describeEngine, setFastPaths, isQuickMode, pick, type EngineInfo, type EngineName, type EngineOptions, type FastPaths } from "./engine";
+export { initEngine, engineInfo, describeEngine, setFastPaths, type EngineInfo, type EngineName, type EngineOptions, type FastPaths } from "./engine";
+export { isQuickMode, pick } from "./runtime/quick-mode";
 export * from "./display/display";
 export * from "./display/plot";
 export * from "./display/table";

@@ -2,7 +2,7 @@
 // pass is written by hand, so `train` cannot run it): the live progress line, Jupyter's Stop, and a
 // clear error when the loss stops being a number. The loop's body stays in the notebook.
 import { TrainingProgress } from "./display/progress";
-import { StopRequest, checkEvents } from "./engine";
+import { StopRequest, checkEvents } from "./runtime/stop";
 
 export interface StepLoopResult {
   /** Each step's loss, as its body returned it. */

@@ -9,7 +9,7 @@ import { sampleBatch, type Dataset } from "./dataset";
 import type { LanguageModel } from "./model";
 import { SGD, type Optimizer } from "./optim";
 import { TrainingProgress, type Evaluation, type ProgressInfo } from "./display/progress";
-import { StopRequest, checkEvents } from "./engine";
+import { StopRequest, checkEvents } from "./runtime/stop";
 import { Generator } from "./random";
 
 /** One batch: inputs X [B, T] int32 and targets Y ([B] or [B, T]). */

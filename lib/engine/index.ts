@@ -8,6 +8,3 @@ export { setFastPaths, fastPaths, type FastPaths } from "./fast-paths";
 export { fusedCrossEntropy, fusedSgdUpdates, fusedAdamWUpdate, type AdamWUpdateAttrs } from "./fused-ops";
 export { fusedBatchNormTraining } from "./batchnorm-kernels";
 export { fusedLinearBatchNormTraining, type FusedBlockOutputs } from "./linear-batchnorm-kernels";
-// Notebook runtime kept here for now: Jupyter's Stop during training, and quick mode.
-export { StopRequest, checkEvents } from "./stop";
-export { isQuickMode, pick } from "./quick-mode";
