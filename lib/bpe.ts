@@ -4,14 +4,31 @@
 // from a large vocabulary, where characters give a long sequence from a small one.
 import type { Tiktoken } from "js-tiktoken/lite";
 
-/** What js-tiktoken's rank files export (js-tiktoken/ranks/gpt2). */
-interface TiktokenRanks {
+/** What js-tiktoken's rank files export (js-tiktoken/ranks/gpt2, .../cl100k_base). */
+export interface TiktokenRanks {
   pat_str: string;
   special_tokens: Record<string, number>;
   bpe_ranks: string;
 }
 
-let encoder: Tiktoken | undefined;
+/** The merge ranks js-tiktoken ships for GPT-2 or GPT-4 (cl100k_base), read from its package: offline. */
+export function tiktokenRanks(name: "gpt2" | "cl100k_base"): TiktokenRanks {
+  const file = require(`js-tiktoken/ranks/${name}`) as TiktokenRanks | { default: TiktokenRanks };
+  return "default" in file ? file.default : file;
+}
+
+const encoders = new Map<string, Tiktoken>();
+
+/** js-tiktoken's tokenizer for `name`, built on first use (~0.5 s to parse the ranks), then shared. */
+export function tiktokenEncoder(name: "gpt2" | "cl100k_base"): Tiktoken {
+  let encoder = encoders.get(name);
+  if (!encoder) {
+    const { Tiktoken: TiktokenClass } = require("js-tiktoken/lite") as typeof import("js-tiktoken/lite");
+    encoder = new TiktokenClass(tiktokenRanks(name));
+    encoders.set(name, encoder);
+  }
+  return encoder;
+}
 
 export class GPT2Tokenizer {
   /** 50,257 tokens: 256 bytes, 50,000 merges, and <|endoftext|>. */
@@ -19,13 +36,7 @@ export class GPT2Tokenizer {
   private readonly encoding: Tiktoken;
 
   constructor() {
-    // Loaded on first use (~0.5 s to parse the ranks), then shared.
-    if (!encoder) {
-      const { Tiktoken: TiktokenClass } = require("js-tiktoken/lite") as typeof import("js-tiktoken/lite");
-      const ranks = require("js-tiktoken/ranks/gpt2") as TiktokenRanks | { default: TiktokenRanks };
-      encoder = new TiktokenClass("default" in ranks ? ranks.default : ranks);
-    }
-    this.encoding = encoder;
+    this.encoding = tiktokenEncoder("gpt2");
   }
 
   encode(text: string): number[] {

@@ -10,6 +10,7 @@ import { utf8Bytes, type Pair } from "./bpe-helpers";
 import type { TokenizerTrainOptions } from "./bpe-tokenizer";
 import type { TokenizerModel } from "./tokenizer-file";
 import type { Tiktoken } from "js-tiktoken/lite";
+import { tiktokenEncoder, tiktokenRanks } from "./bpe";
 
 /** GPT-4's special tokens and their ids in cl100k_base. */
 export const GPT4_SPECIAL_TOKENS = {
@@ -20,13 +21,6 @@ export const GPT4_SPECIAL_TOKENS = {
   "<|endofprompt|>": 100276,
 } as const;
 
-/** What js-tiktoken's rank files export. */
-interface TiktokenRanks {
-  pat_str: string;
-  special_tokens: Record<string, number>;
-  bpe_ranks: string;
-}
-
 interface Cl100k {
   merges: Pair[];
   /** byte -> its token id */
@@ -36,25 +30,14 @@ interface Cl100k {
 }
 
 let cached: Cl100k | undefined;
-let tiktoken: Tiktoken | undefined;
-
-function cl100kFile(): TiktokenRanks {
-  const file = require("js-tiktoken/ranks/cl100k_base") as TiktokenRanks | { default: TiktokenRanks };
-  return "default" in file ? file.default : file;
-}
-
 /** js-tiktoken's own cl100k_base (the real GPT-4 tokenizer, OpenAI's tiktoken ported), to compare with. */
 export function tiktokenCl100k(): Tiktoken {
-  if (!tiktoken) {
-    const { Tiktoken: TiktokenClass } = require("js-tiktoken/lite") as typeof import("js-tiktoken/lite");
-    tiktoken = new TiktokenClass(cl100kFile());
-  }
-  return tiktoken;
+  return tiktokenEncoder("cl100k_base");
 }
 
 /** token bytes (as a latin1 string: one char per byte) -> rank, from js-tiktoken's compact rank file. */
 export function cl100kRanks(): Map<string, number> {
-  const ranks = cl100kFile();
+  const ranks = tiktokenRanks("cl100k_base");
   const byBytes = new Map<string, number>();
   for (const line of ranks.bpe_ranks.split("\n")) {
     if (!line) continue;

@@ -2,7 +2,7 @@
 // pass is written by hand, so `train` cannot run it): the live progress line, Jupyter's Stop, and a
 // clear error when the loss stops being a number. The loop's body stays in the notebook.
 import { TrainingProgress } from "./display/progress";
-import { StopRequest, checkEvents } from "./runtime/stop";
+import { StopRequest } from "./runtime/stop";
 
 export interface StepLoopResult {
   /** Each step's loss, as its body returned it. */
@@ -28,7 +28,6 @@ export async function runSteps(
   const progress = new TrainingProgress(options.title, steps, { show: options.progress ?? true });
   const stop = await StopRequest.listen();
   const start = performance.now();
-  let lastCheck = start;
   let i = 0;
   try {
     for (; i < steps && !stop.requested; i++) {
@@ -38,11 +37,7 @@ export async function runSteps(
       }
       losses.push(loss);
       await progress.update(i + 1, losses);
-      // Stop arrives as an event (the kernel's SIGINT): let events in every 50 ms so it is heard.
-      if (stop.listening && performance.now() - lastCheck > 50) {
-        await checkEvents();
-        lastCheck = performance.now();
-      }
+      await stop.poll(); // let Stop be heard
     }
   } finally {
     stop.close();

@@ -9,7 +9,7 @@ import { sampleBatch, type Dataset } from "./dataset";
 import type { LanguageModel } from "./model";
 import { SGD, type Optimizer } from "./optim";
 import { TrainingProgress, type Evaluation, type ProgressInfo } from "./display/progress";
-import { StopRequest, checkEvents } from "./runtime/stop";
+import { StopRequest } from "./runtime/stop";
 import { Generator } from "./random";
 
 /** One batch: inputs X [B, T] int32 and targets Y ([B] or [B, T]). */
@@ -122,7 +122,6 @@ export async function train(model: LanguageModel, batches: BatchSource, options:
   const stop = await StopRequest.listen();
   const start = performance.now();
   let step = 0;
-  let lastCheck = start;
   try {
     for (; step < steps && !stop.requested; step++) {
       const learningRate = learningRateAt(options.learningRate, step);
@@ -143,11 +142,7 @@ export async function train(model: LanguageModel, batches: BatchSource, options:
       } else {
         await progress.update(step + 1, losses, evalLosses);
       }
-      // Stop arrives as an event (the kernel's SIGINT): let events in every 50 ms so it is heard.
-      if (stop.listening && performance.now() - lastCheck > 50) {
-        await checkEvents();
-        lastCheck = performance.now();
-      }
+      await stop.poll(); // let Stop be heard
     }
   } finally {
     stop.close();

@@ -11,6 +11,7 @@ export class StopRequest {
   requested = false;
   /** False outside a kernel: a plain script keeps Ctrl-C's usual meaning (end the process). */
   readonly listening: boolean;
+  private lastPoll = performance.now();
 
   private constructor() {
     this.hostListeners = process.listeners("SIGINT");
@@ -28,6 +29,16 @@ export class StopRequest {
   static async listen(): Promise<StopRequest> {
     await checkEvents();
     return new StopRequest();
+  }
+
+  /**
+   * Lets Stop be heard inside a loop: it arrives as an event (the kernel's SIGINT), so yield to the
+   * event loop, at most every 50 ms. Call once per step; then check `requested`.
+   */
+  async poll(): Promise<void> {
+    if (!this.listening || performance.now() - this.lastPoll <= 50) return;
+    await checkEvents();
+    this.lastPoll = performance.now();
   }
 
   /** Hands SIGINT back to the kernel. */
