@@ -30,6 +30,7 @@ export function compileCell(ts: typeof TS, source: string): CompiledCell {
   const names: string[] = [];
   const modules: string[] = [];
   const edits: { start: number; end: number; text: string }[] = [];
+  const functions: string[] = [];
   const statements = file.statements;
   for (const statement of statements) {
     if (ts.isImportDeclaration(statement)) {
@@ -56,7 +57,11 @@ export function compileCell(ts: typeof TS, source: string): CompiledCell {
       names.push(statement.name.text);
       edits.push({ start: statement.getStart(), end: statement.getEnd(), text: `var ${statement.name.text} = ${statement.getText()};` });
     } else if (ts.isFunctionDeclaration(statement) && statement.name) {
-      names.push(statement.name.text); // hoisted to the function's scope (the body is not strict code)
+      // Moved out of the try block to the function's scope, where it is hoisted as at a cell's top
+      // level (inside a block, an async function would stay local to the block).
+      names.push(statement.name.text);
+      functions.push(statement.getText());
+      edits.push({ start: statement.getStart(), end: statement.getEnd(), text: "\n".repeat(statement.getText().split("\n").length - 1) });
     }
   }
   const last = statements[statements.length - 1];
@@ -67,7 +72,8 @@ export function compileCell(ts: typeof TS, source: string): CompiledCell {
   for (const edit of edits.sort((a, b) => b.start - a.start)) body = body.slice(0, edit.start) + edit.text + body.slice(edit.end);
   // Kept for later cells even when the cell fails part way (what ran so far is defined, as in the kernel).
   const keep = names.map((name) => `try { globalThis[${JSON.stringify(name)}] = ${name}; } catch {}`).join("\n");
-  return { body: `try {\n${body}\n} finally {\n${keep}\n}`, modules: modules };
+  // The functions go after the rest (hoisted all the same), so the body's lines keep their numbers.
+  return { body: `try {\n${body}\n} finally {\n${keep}\n}\n${functions.join("\n")}`, modules: modules };
 }
 
 function importedNames(ts: typeof TS, statement: TS.ImportDeclaration): string[] {
