@@ -8,8 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 import { type Browser, type Page, findChromium, launchBrowser, noChromiumHint } from "../scripts/browser";
-import { buildSite } from "../scripts/build-site";
-import { serveDirectory } from "../scripts/check-site";
+import { type SitePage, buildSite } from "../scripts/build-site";
+import { checkSite, serveDirectory } from "../scripts/check-site";
 import { notebooksDir, projectRoot } from "../scripts/cli";
 import { type Notebook, writeNotebook } from "../scripts/notebook-file";
 
@@ -20,6 +20,7 @@ const tmp = path.join(projectRoot, "build", "tmp");
 let dir: string;
 let server: { url: string; close: () => Promise<void> };
 let browser: Browser;
+let pages: SitePage[];
 const outside: string[] = [];
 
 function smallNotebook(): Notebook {
@@ -44,7 +45,7 @@ before(async () => {
   const small = path.join(dir, "99-live-check.ipynb");
   writeNotebook(small, smallNotebook());
   const notebooks = ["01-bigram.ipynb", "03-mlp.ipynb"].map((file) => path.join(notebooksDir, file));
-  await buildSite([...notebooks, small], path.join(dir, "site"), { live: true });
+  pages = (await buildSite([...notebooks, small], path.join(dir, "site"), { live: true })).pages;
   server = await serveDirectory(path.join(dir, "site"));
   browser = await launchBrowser(chromium);
 });
@@ -138,4 +139,10 @@ test("opened from disk, the page says live mode needs a server and keeps its sta
   assert.match((await page.textContent(".live-note")) ?? "", /needs the site served over http/);
   assert.equal(await page.locator(".live-run-all").count(), 0);
   await page.close();
+});
+
+test("a live page passes the site check (no console error, nothing from outside; with JavaScript off, as before)", { skip: noBrowser, timeout: 2 * minutes }, async () => {
+  const small = pages.filter((page) => page.file.endsWith("99-live-check.html"));
+  const check = await checkSite(path.join(dir, "site"), small, { browser, screenshots: false });
+  assert.deepEqual(check.pages.map((page) => page.problems), [[]]);
 });

@@ -38,7 +38,25 @@ function module(name: string): void {
     scope.__zthModules.danfojs = scope.dfd;
     return;
   }
+  if (nodeOnly.includes(name)) {
+    scope.__zthModules[name] = unavailable(name);
+    return;
+  }
   throw new Error(`import from "${name}": live mode has "zero-to-hero", "@tensorflow/tfjs" and "danfojs" only (files and processes need Jupyter).`);
+}
+
+/** Node modules a notebook may import for its checkpoint files: importable, and each use says why it fails. */
+const nodeOnly = ["fs", "os", "path", "node:fs", "node:os", "node:path"];
+
+function unavailable(name: string): unknown {
+  return new Proxy({}, {
+    get: (_target, key) => {
+      if (typeof key === "symbol" || key === "then") return undefined;
+      return () => {
+        throw new Error(`${name}.${key}: files and the operating system are not available in live mode (the browser); run this cell in Jupyter.`);
+      };
+    },
+  });
 }
 
 for (const method of ["log", "info", "warn", "error"] as const) {
