@@ -18,6 +18,7 @@ import { type RenderEnv, countFormulas, escapeHtml, highlightCode, renderMarkdow
 import { embedPlotImages, plotIds } from "./embed-plot-images";
 import { type Notebook, type Output, type RunInfo, joinText, readNotebook, runInfoKey } from "./notebook-file";
 import { filesIn, projectRoot, runMain } from "./cli";
+import { buildLive } from "./build-live";
 
 export const siteDir = path.join(projectRoot, "build", "site");
 export const executedNotebooksDir = path.join(projectRoot, "build", "notebooks");
@@ -100,7 +101,7 @@ function pager(lectures: Lecture[], index: number): string {
   return `<nav class="pager">${link(previous, "prev", `&larr; ${escapeHtml(previous?.title ?? "")}`)}<a href="index.html">All lectures</a>${link(next, "next", `${escapeHtml(next?.title ?? "")} &rarr;`)}</nav>`;
 }
 
-function pageShell(title: string, body: string, options: { plotly: boolean }): string {
+function pageShell(title: string, body: string, options: { plotly: boolean; live?: boolean }): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -111,7 +112,7 @@ function pageShell(title: string, body: string, options: { plotly: boolean }): s
 <link rel="stylesheet" href="assets/katex/katex.min.css">
 <link rel="stylesheet" href="assets/highlight.css">
 <link rel="stylesheet" href="assets/site.css">
-${options.plotly ? `<script src="assets/plotly.min.js"></script>\n` : ""}</head>
+${options.plotly ? `<script src="assets/plotly.min.js"></script>\n` : ""}${options.live ? `<script src="assets/live/page.js" defer></script>\n` : ""}</head>
 <body>
 ${body}
 </body>
@@ -127,7 +128,7 @@ export interface RenderedPage {
 }
 
 /** One lecture's page. */
-export function renderLecturePage(notebook: Notebook, lectures: Lecture[], index: number): RenderedPage {
+export function renderLecturePage(notebook: Notebook, lectures: Lecture[], index: number, options: { live?: boolean } = {}): RenderedPage {
   const env: RenderEnv = { formulas: 0, problems: [] };
   const cells = notebook.cells.map((cell) => {
     const source = joinText(cell.source);
@@ -147,7 +148,7 @@ ${runNote}
 ${cells.join("\n")}
 </main>
 <footer>${pager(lectures, index)}</footer>`;
-  const html = pageShell(`${lecture.title} | ${courseTitle}`, body, { plotly: plots > 0 });
+  const html = pageShell(`${lecture.title} | ${courseTitle}`, body, { plotly: plots > 0 || !!options.live, live: options.live });
   return { html, formulas: env.formulas, plots, problems: env.problems };
 }
 
@@ -204,6 +205,11 @@ ol.lectures li { margin: 18px 0; }
 ol.lectures li > a { font-size: 19px; font-weight: 600; }
 ol.lectures p { margin: 4px 0; }
 .facts { color: #555; font-size: 14px; }
+.live-bar { position: sticky; top: 0; background: #fff; padding: 8px 0; border-bottom: 1px solid #e4e4e4; z-index: 10; display: flex; gap: 10px; align-items: center; flex-wrap: wrap; }
+.live-status, .live-note { color: #555; font-size: 14px; }
+.live-run { align-self: flex-start; margin-top: 6px; }
+.cell.running .prompt { color: #b26a00; }
+.cell.running pre code.hljs { border-color: #f0a030; }
 `;
 
 /** KaTeX's CSS and fonts, highlight.js's theme, plotly.js and our CSS, beside the pages. */
@@ -233,6 +239,8 @@ export interface SiteResult {
   /** Formulas KaTeX could not render, plot pictures that could not be taken: each names its notebook. */
   problems: string[];
   pictures: "embedded" | "skipped";
+  /** Live mode's files and their sizes in bytes, when built. */
+  live?: Record<string, number>;
 }
 
 /** The pages a site built from `notebookFiles` has, with the plots and formulas each must show. */
@@ -247,9 +255,10 @@ export function sitePages(notebookFiles: string[], dir: string = siteDir): SiteP
  * Writes the site for `notebookFiles` (in lecture order) into `dir`. With a `browser`, each plot's
  * picture is first put into its notebook (the notebook file is rewritten) and the page rendered again.
  */
-export async function buildSite(notebookFiles: string[], dir: string = siteDir, options: { browser?: Browser } = {}): Promise<SiteResult> {
+export async function buildSite(notebookFiles: string[], dir: string = siteDir, options: { browser?: Browser; live?: boolean } = {}): Promise<SiteResult> {
   fs.mkdirSync(dir, { recursive: true });
   copyAssets(dir);
+  const live = options.live ? await buildLive(dir) : undefined;
   const notebooks = notebookFiles.map((file) => readNotebook(file));
   const lectures = notebooks.map((notebook, i) => describeLecture(notebook, notebookFiles[i]));
   fs.writeFileSync(path.join(dir, "index.html"), renderIndexPage(lectures));
@@ -258,7 +267,7 @@ export async function buildSite(notebookFiles: string[], dir: string = siteDir, 
   for (const [i, file] of notebookFiles.entries()) {
     const pageFile = path.join(dir, lectures[i].page);
     const write = (notebook: Notebook) => {
-      const page = renderLecturePage(notebook, lectures, i);
+      const page = renderLecturePage(notebook, lectures, i, { live: !!live });
       fs.writeFileSync(pageFile, page.html);
       return page;
     };
@@ -271,7 +280,7 @@ export async function buildSite(notebookFiles: string[], dir: string = siteDir, 
     problems.push(...page.problems.map((problem) => `${path.basename(file)}: ${problem}`));
     pages.push({ file: pageFile, notebook: file, formulas: page.formulas, plots: page.plots });
   }
-  return { index: path.join(dir, "index.html"), pages, problems, pictures: options.browser ? "embedded" : "skipped" };
+  return { index: path.join(dir, "index.html"), pages, problems, pictures: options.browser ? "embedded" : "skipped", live: live?.sizes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -290,7 +299,7 @@ async function main(argv: string[]): Promise<number> {
   if (pictures && !chromium) console.log(`note: no Chromium, so no plot pictures for readers without scripts: ${noChromiumHint}.`);
   const browser = chromium ? await launchBrowser(chromium) : undefined;
   try {
-    const site = await buildSite(notebooks, siteDir, { browser });
+    const site = await buildSite(notebooks, siteDir, { browser, live: !argv.includes("--no-live") });
     console.log(`Site: ${path.relative(process.cwd(), site.index)} and ${site.pages.length} lecture page(s)`);
     for (const problem of site.problems) console.log(`  problem: ${problem}`);
     return site.problems.length === 0 ? 0 : 1;

@@ -17,11 +17,11 @@ export const siteScreenshotDir = path.join(projectRoot, "build", "screenshots", 
 const contentTypes: Record<string, string> = {
   ".html": "text/html; charset=utf-8", ".css": "text/css", ".js": "text/javascript", ".json": "application/json",
   ".woff2": "font/woff2", ".woff": "font/woff", ".ttf": "font/ttf", ".png": "image/png", ".svg": "image/svg+xml",
-  ".ipynb": "application/json",
+  ".ipynb": "application/json", ".wasm": "application/wasm", ".txt": "text/plain; charset=utf-8",
 };
 
-/** A static file server for `dir` on 127.0.0.1 and a free port. */
-export async function serveDirectory(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
+/** A static file server for `dir` on 127.0.0.1 and `port` (0: a free one). */
+export async function serveDirectory(dir: string, port = 0): Promise<{ url: string; close: () => Promise<void> }> {
   const root = path.resolve(dir);
   const server = http.createServer((request, response) => {
     const urlPath = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
@@ -33,9 +33,9 @@ export async function serveDirectory(dir: string): Promise<{ url: string; close:
     response.writeHead(200, { "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream" });
     fs.createReadStream(file).pipe(response);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as net.AddressInfo;
+  return { url: `http://127.0.0.1:${address.port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 export interface PageCheck {

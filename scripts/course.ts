@@ -41,7 +41,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     let started = Date.now();
     console.log(`\nRendering the site${browser ? " with plot pictures" : ""}...`);
-    const site = await buildSite(executed, siteDir, { browser });
+    const site = await buildSite(executed, siteDir, { browser, live: true });
     for (const problem of site.problems) console.log(`  problem: ${problem}`);
     console.log(`Site: ${path.relative(process.cwd(), site.index)} and ${site.pages.length} lecture page(s) (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     siteOk = site.problems.length === 0;

@@ -2,6 +2,7 @@
 // SVG by Graphviz compiled to WebAssembly (@viz-js/viz), so it works offline.
 import { instance, type Viz } from "@viz-js/viz";
 import { escapeHtml, showHtml } from "./display";
+import { base64Utf8 } from "./base64";
 import { topologicalOrder, type Value } from "../micrograd";
 
 /** Backslash-escapes what Graphviz's record labels treat as syntax: { } | < > " and \ itself. */
@@ -49,7 +50,7 @@ export async function drawGraph(root: Value): Promise<string> {
  * notebooks alike.
  */
 export async function graphHtml(root: Value): Promise<string> {
-  const src = `data:image/svg+xml;base64,${Buffer.from(await drawGraph(root), "utf8").toString("base64")}`;
+  const src = `data:image/svg+xml;base64,${base64Utf8(await drawGraph(root))}`;
   const alt = `computation graph of ${root.label || "a Value"}`;
   return `<img src="${src}" alt="${escapeHtml(alt)}" style="max-width:100%">`;
 }

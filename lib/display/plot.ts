@@ -4,9 +4,11 @@
 // and each figure is then a small <div> plus a script that draws it. Nothing is fetched from the
 // internet, so plots render in JupyterLab, the classic Notebook and exported HTML alike.
 // Where scripts are stripped (an untrusted notebook), a note stays visible in the figure's place.
-import * as fs from "fs";
-import * as path from "path";
 import { escapeHtml, showHtml } from "./display";
+import { plotlyScriptHtml } from "./plotly-script";
+import { figureIdPrefix } from "./figure-id";
+
+export { plotlyScriptHtml };
 
 /** A plotly trace, e.g. { type: "scatter", y: [...] }: see plotly's reference for every attribute. */
 export type Trace = Record<string, unknown>;
@@ -23,32 +25,6 @@ export interface PlotOptions {
   height?: number;
 }
 
-/** The plotly.js bundle in a <script>, to run once per page. */
-export function plotlyScriptHtml(): string {
-  const bundlePath = require.resolve("plotly.js-dist-min");
-  const source = fs.readFileSync(bundlePath, "utf8").replace(/<\/script/gi, "<\\/script");
-  const version = (JSON.parse(fs.readFileSync(path.join(path.dirname(bundlePath), "package.json"), "utf8")) as {
-    version: string;
-  }).version;
-  // The text says "loaded" only once the script has run: where scripts are stripped (an untrusted
-  // notebook) the plots show as pictures and the note says why.
-  const id = `zth-plotly-setup-${process.pid}-${Date.now().toString(36)}`;
-  return `<div class="zth-plotly-setup" id="${id}">plotly.js ${version} is not loaded (the notebook is not trusted): plots show as pictures.</div>
-<script type="text/javascript">${source}</script>
-<script type="text/javascript">
-(function () {
-  var attempts = 0;
-  // As for figures: JupyterLab may attach the output only after running its scripts.
-  function update() {
-    var note = document.getElementById(${JSON.stringify(id)});
-    if (note && window.Plotly) note.textContent = "plotly.js ${version} loaded for this notebook (offline).";
-    else if (attempts++ < 100) setTimeout(update, 50);
-  }
-  update();
-})();
-</script>`;
-}
-
 /** Loads plotly.js into the notebook page; call it once, in the notebook's first cell. */
 export function setupPlots(): void {
   showHtml(plotlyScriptHtml(), "(plots render only in a notebook)");
@@ -58,7 +34,7 @@ let figureCount = 0;
 
 /** The HTML of one figure: a placeholder that the script replaces with the drawn plot. */
 export function figureHtml(figure: Figure): string {
-  const id = `zth-plot-${process.pid}-${Date.now().toString(36)}-${figureCount++}`;
+  const id = `zth-plot-${figureIdPrefix()}-${Date.now().toString(36)}-${figureCount++}`;
   // A width is a largest width: the figure fills the output area up to it and shrinks with it
   // (JupyterLab's output area is ~840 px wide), plotly redrawing it to fit (autosize, responsive).
   const maxWidth = figure.layout.width as number | undefined;

@@ -9,6 +9,7 @@
 import * as os from "node:os";
 import * as tf from "@tensorflow/tfjs";
 import { registerWasmKernels } from "./kernels";
+import { describeEngine as describe } from "./describe";
 import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
 
 export type EngineName = "node" | "wasm" | "cpu";
@@ -22,6 +23,8 @@ export interface EngineInfo {
   /** Why WASM runs one thread where more were asked for: the threaded build failed, and why. */
   threadsNote?: string;
   versions: { tfjs: string; node: string; backend?: string };
+  /** Where it runs when not in Node, e.g. "Chromium 131" (the library's browser build). */
+  runtime?: string;
 }
 
 export interface EngineOptions {
@@ -75,12 +78,7 @@ export function engineInfo(): EngineInfo {
 
 /** One line for a notebook's first cell, e.g. "Engine: wasm (SIMD, 2 threads) | TensorFlow.js 4.22.0 | Node v20.20.2". */
 export function describeEngine(info: EngineInfo = engineInfo()): string {
-  const details: string[] = [];
-  if (info.simd !== undefined) details.push(info.simd ? "SIMD" : "no SIMD");
-  if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}${info.threadsNote ? `: ${info.threadsNote}` : ""}`);
-  if (info.versions.backend) details.push(`tfjs-node ${info.versions.backend}`);
-  const detail = details.length ? ` (${details.join(", ")})` : "";
-  return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | Node ${info.versions.node}`;
+  return describe(info);
 }
 
 async function start(engine: EngineName, threads: number, options: EngineOptions): Promise<EngineInfo> {

@@ -60,9 +60,9 @@ export function simdKernels(wasm: WasmBackend): SimdKernels | undefined {
 
 function instantiate(wasm: WasmBackend): SimdKernels | null {
   const memory = wasm.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || memory.buffer instanceof SharedArrayBuffer) return null;
+  if (!(memory instanceof WebAssembly.Memory) || (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer)) return null;
   try {
-    const module = new WebAssembly.Module(Buffer.from(SIMD_KERNELS_WASM, "base64"));
+    const module = new WebAssembly.Module(Uint8Array.from(atob(SIMD_KERNELS_WASM), (c) => c.charCodeAt(0))) /* atob: Node and browsers alike */;
     return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
   } catch {
     return null; // e.g. a WebAssembly without SIMD

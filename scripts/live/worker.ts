@@ -1,0 +1,105 @@
+// Live mode's Web Worker: runs a page's cells one at a time with the kernel's semantics
+// (compile-cell.ts), with the library's browser build, so the page stays responsive while training.
+import type * as TS from "typescript";
+import { CompileError, compileCell } from "./compile-cell";
+import { formatValue } from "./format";
+
+interface Library {
+  browserHost: { siteUrl: string; quick: boolean; stopRequested: boolean; post(output: unknown): void };
+  tf: unknown;
+}
+type Message = { type: "init"; siteUrl: string } | { type: "run"; id: number; source: string; quick: boolean } | { type: "stop" };
+
+const scope = self as unknown as {
+  importScripts(...urls: string[]): void;
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent<Message>) => void) | null;
+  ts: typeof TS;
+  ZeroToHero: Library;
+  dfd: unknown;
+  __zthModules: Record<string, unknown>;
+};
+const AsyncFunction = (async () => undefined).constructor as new (...args: string[]) => () => Promise<unknown>;
+
+let current = 0;
+const post = (message: Record<string, unknown>) => scope.postMessage({ ...message, id: current });
+
+function load(): void {
+  scope.importScripts("typescript.js", "zero-to-hero.js");
+  const library = scope.ZeroToHero;
+  library.browserHost.post = (output) => post({ type: "output", output: output });
+  scope.__zthModules = { "zero-to-hero": library, "@tensorflow/tfjs": library.tf };
+}
+
+function module(name: string): void {
+  if (name in scope.__zthModules) return;
+  if (name === "danfojs") {
+    scope.importScripts("danfojs.js");
+    scope.__zthModules.danfojs = scope.dfd;
+    return;
+  }
+  if (nodeOnly.includes(name)) {
+    scope.__zthModules[name] = unavailable(name);
+    return;
+  }
+  throw new Error(`import from "${name}": live mode has "zero-to-hero", "@tensorflow/tfjs" and "danfojs" only (files and processes need Jupyter).`);
+}
+
+/** Node modules a notebook may import for its checkpoint files: importable, and each use says why it fails. */
+const nodeOnly = ["fs", "os", "path", "node:fs", "node:os", "node:path"];
+
+function unavailable(name: string): unknown {
+  return new Proxy({}, {
+    get: (_target, key) => {
+      if (typeof key === "symbol" || key === "then") return undefined;
+      return () => {
+        throw new Error(`${name}.${key}: files and the operating system are not available in live mode (the browser); run this cell in Jupyter.`);
+      };
+    },
+  });
+}
+
+for (const method of ["log", "info", "warn", "error"] as const) {
+  console[method] = (...args: unknown[]) => {
+    const text = args.map((a) => (typeof a === "string" ? a : formatValue(a))).join(" ") + "\n";
+    post({ type: "output", output: { kind: "stream", name: method === "log" || method === "info" ? "stdout" : "stderr", text: text } });
+  };
+}
+
+async function run(source: string, quick: boolean): Promise<void> {
+  const library = scope.ZeroToHero;
+  library.browserHost.quick = quick;
+  library.browserHost.stopRequested = false;
+  const cell = compileCell(scope.ts, source);
+  cell.modules.forEach(module);
+  const value = await new AsyncFunction(cell.body)();
+  if (value !== undefined) post({ type: "output", output: { kind: "stream", name: "stdout", text: formatValue(value) + "\n" } });
+}
+
+scope.onmessage = (event) => {
+  const message = event.data;
+  if (message.type === "init") {
+    load();
+    scope.ZeroToHero.browserHost.siteUrl = message.siteUrl;
+    return;
+  }
+  if (message.type === "stop") {
+    scope.ZeroToHero.browserHost.stopRequested = true;
+    return;
+  }
+  current = message.id;
+  run(message.source, message.quick).then(
+    () => post({ type: "done", ok: true }),
+    (error: unknown) => post({ type: "done", ok: false, error: describeError(error) }),
+  );
+};
+
+/** The error as the reader sees it: its kind, message, and where in the cell. */
+function describeError(error: unknown): string {
+  if (error instanceof CompileError) return `Compile error (TypeScript):\n${error.message}`;
+  if (!(error instanceof Error)) return `Error: ${formatValue(error)}`;
+  // Frames of the cell's own code: the AsyncFunction's "<anonymous>" lines, two lines of header before the body's first.
+  const frame = /<anonymous>:(\d+):(\d+)/.exec(error.stack ?? "");
+  const where = frame ? `\n    at line ${Number(frame[1]) - 3} of the cell (as compiled to JavaScript)` : "";
+  return `${error.name}: ${error.message}${where}`;
+}

@@ -1,0 +1,148 @@
+// Live mode (scripts/build-live.ts, scripts/live/, lib/browser/) in real headless Chromium, on a site
+// built here from the lecture notebooks and a small one of its own, served on 127.0.0.1: Run all on
+// 01 gives the lecture's NLL, 03 trains in quick mode with the live line, Stop ends a training cell, a
+// compile error shows in its cell with the line, nothing is fetched from outside the site, and a page
+// opened from disk says live mode needs a server and keeps its outputs.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { type Browser, type Page, findChromium, launchBrowser, noChromiumHint } from "../scripts/browser";
+import { type SitePage, buildSite } from "../scripts/build-site";
+import { checkSite, serveDirectory } from "../scripts/check-site";
+import { notebooksDir, projectRoot } from "../scripts/cli";
+import { type Notebook, writeNotebook } from "../scripts/notebook-file";
+
+const minutes = 60_000;
+const chromium = findChromium();
+const noBrowser = chromium ? false : `no Chromium, so live mode is not tested: ${noChromiumHint}`;
+const tmp = path.join(projectRoot, "build", "tmp");
+let dir: string;
+let server: { url: string; close: () => Promise<void> };
+let browser: Browser;
+let pages: SitePage[];
+const outside: string[] = [];
+
+function smallNotebook(): Notebook {
+  const code = (source: string, i: number) => ({ cell_type: "code" as const, id: `c${i}`, metadata: {}, execution_count: i, outputs: [], source: source });
+  return {
+    cells: [
+      { cell_type: "markdown", id: "m", metadata: {}, source: "# Live mode check\n\nA page with a compile error." },
+      code(`import { initEngine, describeEngine } from "zero-to-hero";\nconsole.log(describeEngine(await initEngine()));`, 1),
+      code(`const answer: number = 6 * 7;\nanswer`, 2),
+      code(`console.log("before");\nconst broken: number = (1 + ;`, 3),
+    ],
+    metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+}
+
+before(async () => {
+  if (noBrowser) return;
+  fs.mkdirSync(tmp, { recursive: true });
+  dir = fs.mkdtempSync(path.join(tmp, "live-"));
+  const small = path.join(dir, "99-live-check.ipynb");
+  writeNotebook(small, smallNotebook());
+  const notebooks = ["01-bigram.ipynb", "03-mlp.ipynb"].map((file) => path.join(notebooksDir, file));
+  pages = (await buildSite([...notebooks, small], path.join(dir, "site"), { live: true })).pages;
+  server = await serveDirectory(path.join(dir, "site"));
+  browser = await launchBrowser(chromium);
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  assert.deepEqual(outside, [], "requests outside the site");
+});
+
+async function openLive(file: string): Promise<Page> {
+  const page = await browser.newPage();
+  // Anything not from the site is refused and remembered (the after hook fails on it).
+  await page.route((url) => !url.href.startsWith(server.url), (route) => {
+    outside.push(route.request().url());
+    return route.abort();
+  });
+  await page.goto(`${server.url}/${file}`);
+  return page;
+}
+
+async function runAll(page: Page, timeoutMs: number): Promise<string> {
+  await page.click(".live-run-all");
+  await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector(".live-status")?.textContent ?? ""), undefined, { timeout: timeoutMs });
+  return (await page.textContent(".live-status")) ?? "";
+}
+
+const outputsText = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll(".outputs"), (o) => (o as HTMLElement).innerText).join("\n"));
+
+test("Run all on lecture 01's page: the engine line names the browser, and the count model's NLL is 2.4540", { skip: noBrowser, timeout: 5 * minutes }, async () => {
+  const page = await openLive("01-bigram.html");
+  assert.equal(await runAll(page, 4 * minutes), "Done.");
+  const text = await outputsText(page);
+  assert.match(text, /Engine: wasm \(SIMD, 1 thread\) \| TensorFlow\.js 4\.22\.0 \| Chromium \d+/);
+  assert.match(text, /Result: count model NLL 2\.4540/);
+  assert.equal(await page.locator(".cell.failed").count(), 0);
+  await page.close();
+});
+
+test("lecture 03's page in quick mode trains with the live line and its plot, and prints its result", { skip: noBrowser, timeout: 8 * minutes }, async () => {
+  const page = await openLive("03-mlp.html");
+  let sawLiveLine = false;
+  page.on("console", () => undefined);
+  const watch = setInterval(() => {
+    void page.evaluate(() => !!document.querySelector(".cell.running [data-live-text]")).then((seen) => { sawLiveLine ||= seen; }, () => undefined);
+  }, 200);
+  try {
+    assert.equal(await runAll(page, 7 * minutes), "Done.");
+  } finally {
+    clearInterval(watch);
+  }
+  assert.ok(sawLiveLine, "a running cell showed the live training line");
+  const text = await outputsText(page);
+  assert.match(text, /train: 2,000 steps in .* \| loss \d\.\d{4}/);
+  assert.match(text, /Result: dev \d\.\d{4} \(lecture settings\)/);
+  assert.ok((await page.locator(".outputs .zth-plot .main-svg").count()) > 0, "plots drawn by plotly");
+  await page.close();
+});
+
+test("Stop ends a training cell after its current step; the cell finishes normally", { skip: noBrowser, timeout: 5 * minutes }, async () => {
+  const page = await openLive("03-mlp.html");
+  await page.selectOption(".live-mode", "full");
+  await page.click(".live-run-all");
+  // The first training cell in full mode runs far longer than this test: Stop as soon as its line shows.
+  await page.waitForSelector(".cell.running [data-live-text]", { timeout: 4 * minutes });
+  const running = page.locator(".cell.running");
+  await page.click(".live-stop");
+  await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector(".live-status")?.textContent ?? ""), undefined, { timeout: minutes });
+  const stoppedCell = await running.count();
+  assert.equal(stoppedCell, 0, "no cell runs after Stop");
+  const text = await outputsText(page);
+  assert.match(text, /stopped/i);
+  await page.close();
+});
+
+test("a compile error shows in its cell with the line; the cells before it keep their outputs", { skip: noBrowser, timeout: 2 * minutes }, async () => {
+  const page = await openLive("99-live-check.html");
+  assert.match(await runAll(page, minutes), /^Stopped at an error/);
+  const failed = page.locator(".cell.failed .outputs");
+  assert.equal(await failed.count(), 1);
+  assert.match(await failed.innerText(), /Compile error \(TypeScript\):\nline 2, column \d+: Expression expected/);
+  assert.match(await outputsText(page), /^42$/m);
+  await page.close();
+});
+
+test("opened from disk, the page says live mode needs a server and keeps its static outputs", { skip: noBrowser, timeout: minutes }, async () => {
+  const page = await browser.newPage();
+  await page.route((url) => !url.href.startsWith("file:"), (route) => route.abort());
+  await page.goto(`file://${path.join(dir, "site", "99-live-check.html")}`);
+  assert.match((await page.textContent(".live-note")) ?? "", /needs the site served over http/);
+  assert.equal(await page.locator(".live-run-all").count(), 0);
+  await page.close();
+});
+
+test("a live page passes the site check (no console error, nothing from outside; with JavaScript off, as before)", { skip: noBrowser, timeout: 2 * minutes }, async () => {
+  const small = pages.filter((page) => page.file.endsWith("99-live-check.html"));
+  const check = await checkSite(path.join(dir, "site"), small, { browser, screenshots: false });
+  assert.deepEqual(check.pages.map((page) => page.problems), [[]]);
+});
