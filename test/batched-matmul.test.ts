@@ -1,9 +1,10 @@
-// Batched and transposed matmuls on XNNPACK (lib/engine/batched-matmul.ts) against the stock CPU
-// backend: attention's shapes, every transpose flag, broadcast batches; values and gradients.
+// Batched and transposed matmuls against the stock CPU backend, on our SIMD kernel (mlp-kernels.ts:
+// equal batches, as attention's) and with it off, on XNNPACK (batched-matmul.ts): attention's shapes,
+// every transpose flag, broadcast batches; values and gradients.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine } from "../lib/engine/engine";
+import { initEngine, setFastPaths } from "../lib/engine";
 import { assertClose, on, randomTensor } from "./backend-comparison";
 
 before(async () => {
@@ -44,10 +45,13 @@ for (const c of cases) {
     test(`${c.name}: matMul(${aShape}, ${bShape}, ${transposeA}, ${transposeB}) and its gradients equal the CPU backend's`, async () => {
       const run = matMulAndGradients(aShape, bShape, transposeA, transposeB);
       const cpu = await on("cpu", run);
-      const wasm = await on("wasm", run);
-      for (const [i, what] of ["value", "dA", "dB"].entries()) {
-        assert.deepEqual(wasm[i].shape, cpu[i].shape, `${what} shape`);
-        assertClose(wasm[i].data, cpu[i].data, 1e-5, what);
+      for (const simd of [true, false]) {
+        const before = setFastPaths({ simd });
+        const wasm = await on("wasm", run).finally(() => setFastPaths(before));
+        for (const [i, what] of ["value", "dA", "dB"].entries()) {
+          assert.deepEqual(wasm[i].shape, cpu[i].shape, `${what} shape (simd ${simd})`);
+          assertClose(wasm[i].data, cpu[i].data, 1e-5, `${what} (simd ${simd})`);
+        }
       }
     });
   }

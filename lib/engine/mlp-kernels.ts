@@ -23,12 +23,19 @@ import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
  */
 const SIMD_MATMUL_MAX_WORK = 1 << 21;
 
-/** a @ b (either transposed) for float32 2-D products (or batches of one) of up to SIMD_MATMUL_MAX_WORK multiply-adds; else undefined. */
+/**
+ * a @ b (either transposed) for float32 2-D products (or batches of one), and for batches of them with
+ * the same outer shape (attention's [B, nHead, T, hs] x [B, nHead, hs, T]), of up to
+ * SIMD_MATMUL_MAX_WORK multiply-adds per slice; else undefined. A batch is one call per slice on our
+ * kernel: XNNPACK would create an operator and pack an operand per slice, the stock kernel runs a
+ * scalar loop.
+ */
 export function simdMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo | undefined {
   const wasm = backend as WasmBackend;
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
   const { transposeA, transposeB } = attrs as { transposeA: boolean; transposeB: boolean };
-  if (a.dtype !== "float32" || b.dtype !== "float32" || batchOf(a) !== 1 || batchOf(b) !== 1) return undefined;
+  const outShape = batchShape(a, b);
+  if (a.dtype !== "float32" || b.dtype !== "float32" || !outShape) return undefined;
   const [aRows, aCols] = a.shape.slice(-2);
   const [bRows, bCols] = b.shape.slice(-2);
   const [m, k] = transposeA ? [aCols, aRows] : [aRows, aCols];
@@ -36,16 +43,28 @@ export function simdMatMul({ inputs, backend, attrs }: KernelArgs): tf.TensorInf
   if (k !== k2 || m * k * n > SIMD_MATMUL_MAX_WORK) return undefined; // the other path reports mismatches
   const simd = simdKernels(wasm);
   if (!simd) return undefined;
-  const rank = Math.max(a.shape.length, b.shape.length);
-  const out = wasm.makeOutput(rank === 3 ? [1, m, n] : [m, n], "float32");
+  const batch = tf.util.sizeFromShape(outShape);
+  const out = wasm.makeOutput([...outShape, m, n], "float32");
   // b must be row-major [k, n]: a transposed b is copied so once (it is the smaller side in every gradient).
-  const bT = transposeB ? wasm.makeOutput([k, n], "float32") : undefined;
-  if (bT) simd.transpose(address(wasm, b), address(wasm, bT), bRows, bCols);
+  const bT = transposeB ? wasm.makeOutput([batch, k, n], "float32") : undefined;
   // a is read in place: element (i, kk) sits at i * aRow + kk * aCol.
   const [aRow, aCol] = transposeA ? [1, aCols] : [aCols, 1];
-  simd.matmul(address(wasm, a), aRow, aCol, address(wasm, bT ?? b), address(wasm, out), m, k, n);
+  const [aAt, bAt, bTAt, outAt] = [address(wasm, a), address(wasm, b), bT && address(wasm, bT), address(wasm, out)];
+  for (let i = 0; i < batch; i++) {
+    const bSlice = bAt + 4 * i * k * n;
+    if (bTAt !== undefined) simd.transpose(bSlice, bTAt + 4 * i * k * n, bRows, bCols);
+    simd.matmul(aAt + 4 * i * m * k, aRow, aCol, bTAt !== undefined ? bTAt + 4 * i * k * n : bSlice, outAt + 4 * i * m * n, m, k, n);
+  }
   if (bT) wasm.disposeData(bT.dataId);
   return out;
+}
+
+/** The outer shape of a @ b: [] or [1] for 2-D products (or batches of one), the common one of equal batches; else undefined. */
+function batchShape(a: tf.TensorInfo, b: tf.TensorInfo): number[] | undefined {
+  const [outerA, outerB] = [a.shape.slice(0, -2), b.shape.slice(0, -2)];
+  const rank = Math.max(a.shape.length, b.shape.length);
+  if (tf.util.sizeFromShape(outerA) === 1 && tf.util.sizeFromShape(outerB) === 1) return rank === 2 ? [] : rank === 3 ? [1] : undefined;
+  return tf.util.arraysEqual(outerA, outerB) ? outerA : undefined;
 }
 
 export const MATMUL_GRADIENTS = "MatMulGradients";
@@ -76,9 +95,6 @@ export function matMulGradients({ inputs, backend }: KernelArgs): tf.TensorInfo[
   return [da, db];
 }
 
-function batchOf(x: tf.TensorInfo): number {
-  return x.shape.length === 2 ? 1 : x.shape.length === 3 ? x.shape[0] : NaN;
-}
 
 /** y = tanh(x), float32: the formula of float32-tanh.ts, on SIMD lanes; undefined where the module cannot run. */
 export function simdTanh(wasm: WasmBackend, x: tf.TensorInfo): tf.TensorInfo | undefined {
