@@ -6,7 +6,8 @@ import { initEngine } from "../lib/engine/engine";
 import type { Dataset } from "../lib/dataset";
 import { Generator } from "../lib/random";
 import { runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
-import { trainInWorkers } from "../lib/runtime/parallel";
+import * as os from "node:os";
+import { freeCores, trainInWorkers } from "../lib/runtime/parallel";
 
 before(async () => {
   await initEngine({ engine: "wasm", threads: 1 });
@@ -58,4 +59,9 @@ test("two workers give the same bits as a serial run, in the jobs' order", async
 test("an error in a worker ends the run with that error", async () => {
   const bad: TrainJob = { ...jobs[0], name: "bad config", model: { kind: "mlp", config: { ...config, nHidden: 0 } } };
   await assert.rejects(trainInWorkers([jobs[2], bad], { workers: 2, progress: false }), /job "bad config" failed in its worker: .*nHidden must be an integer/);
+});
+
+test("the default worker count is between 1 and the number of cores", () => {
+  const free = freeCores();
+  assert.ok(Number.isInteger(free) && free >= 1 && free <= os.cpus().length, `freeCores() = ${free}`);
 });
