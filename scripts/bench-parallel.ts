@@ -1,0 +1,58 @@
+// Lecture 04's two init rows (and lecture 03's draws) trained one after the other in this thread vs
+// side by side by trainInWorkers, alternating rounds in one run; checks that both give the same bits.
+//   npm run build && ZTH_DATA_MIRROR=<data folder> npx tsx scripts/bench-parallel.ts [--steps 20000] [--rounds 2]
+import * as os from "node:os";
+import { initEngine, describeEngine } from "../lib/engine";
+import { loadNames } from "../lib/data";
+import { buildDataset, splitWords } from "../lib/dataset";
+import { PythonRandom } from "../lib/python-random";
+import { namesTokenizer } from "../lib/tokenizer";
+import { runJob, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import { trainInWorkers } from "../lib/runtime/parallel";
+
+const flag = (name: string, fallback: number) => {
+  const at = process.argv.indexOf(name);
+  return at >= 0 ? Number(process.argv[at + 1]) : fallback;
+};
+const steps = flag("--steps", 20_000);
+const rounds = flag("--rounds", 2);
+
+async function main(): Promise<void> {
+  console.log(describeEngine(await initEngine()));
+  const words = await loadNames();
+  const tokenizer = namesTokenizer(words);
+  const split = splitWords(words, new PythonRandom(42));
+  const trainSet = buildDataset(split.train, tokenizer, 3);
+  const valSet = buildDataset(split.dev, tokenizer, 3);
+  const config = { vocabSize: tokenizer.vocabSize, blockSize: 3, nEmbd: 10, nHidden: 200 };
+  const job = (name: string, init: Record<string, number>, seed = 2147483647): TrainJob => ({
+    name: name, model: { kind: "mlp", config: config, init: init }, seed: seed, steps: steps, batchSize: 32,
+    learningRate: { rates: [0.1, 0.01], until: [steps / 2] }, train: trainSet, evaluate: { train: trainSet, val: valSet },
+  });
+  const kaiming = (5 / 3) / Math.sqrt(30);
+  const comparisons: Record<string, TrainJob[]> = {
+    "04's two init rows": [job("W1 x 0.2", { W1: 0.2, b1: 0.01, W2: 0.01, b2: 0 }), job("Kaiming", { W1: kaiming, b1: 0.01, W2: 0.01, b2: 0 })],
+    "03's four draws": [2147483647, 1, 2, 3].map((seed) => job(`draw ${seed}`, {}, seed)),
+  };
+  for (const [name, jobs] of Object.entries(comparisons)) {
+    for (let round = 0; round < rounds; round++) {
+      const load = os.loadavg()[0].toFixed(2);
+      let start = performance.now();
+      const serial: TrainJobResult[] = [];
+      for (const j of jobs) serial.push(await runJob(j));
+      const serialSeconds = (performance.now() - start) / 1000;
+      start = performance.now();
+      const parallel = await trainInWorkers(jobs, { progress: false, workers: 2 });
+      const parallelSeconds = (performance.now() - start) / 1000;
+      const same = parallel.results.every((r, k) => r && JSON.stringify(r.losses) === JSON.stringify(serial[k].losses) && JSON.stringify(r.evaluation) === JSON.stringify(serial[k].evaluation));
+      const losses = serial.map((r) => `${r.name} ${r.evaluation.train.toFixed(4)} / ${r.evaluation.val.toFixed(4)}`).join(", ");
+      console.log(`${name}, ${steps} steps each, round ${round + 1} (load ${load}): serial ${serialSeconds.toFixed(1)} s, ` +
+        `${parallel.workers} workers ${parallelSeconds.toFixed(1)} s: ${(serialSeconds / parallelSeconds).toFixed(2)}x; same bits: ${same}; ${losses}`);
+    }
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,67 @@
+// trainInWorkers: jobs trained in worker threads give the same bits as the same jobs trained one after
+// another in this thread, come back in the jobs' order, and a worker's error reaches the caller.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import { initEngine } from "../lib/engine/engine";
+import type { Dataset } from "../lib/dataset";
+import { Generator } from "../lib/random";
+import { runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import * as os from "node:os";
+import { freeCores, trainInWorkers } from "../lib/runtime/parallel";
+
+before(async () => {
+  await initEngine({ engine: "wasm", threads: 1 });
+});
+
+/** n random contexts of 3 tokens out of 27, each followed by a random token. */
+function randomDataset(n: number, seed: number): Dataset {
+  const g = new Generator(seed);
+  const X = Int32Array.from({ length: n * 3 }, () => g.integer(27));
+  const Y = Int32Array.from({ length: n }, () => g.integer(27));
+  return { X, Y, blockSize: 3 };
+}
+
+const trainSet = randomDataset(500, 1);
+const valSet = randomDataset(200, 2);
+const config = { vocabSize: 27, blockSize: 3, nEmbd: 4, nHidden: 16 };
+const jobs: TrainJob[] = [
+  { name: "default init", model: { kind: "mlp", config }, seed: 2147483647, steps: 60, batchSize: 8,
+    learningRate: { rates: [0.1, 0.01], until: [30] }, train: trainSet, evaluate: { train: trainSet, val: valSet } },
+  { name: "W2 x 0.01", model: { kind: "mlp", config, init: { W2: 0.01, b2: 0 } }, seed: 42, steps: 50, batchSize: 8,
+    learningRate: { rates: [0.2, 0.05, 0.01], until: [20, 40] }, train: trainSet, evaluate: { val: valSet } },
+  { name: "other seed", model: { kind: "mlp", config }, seed: 7, steps: 40, batchSize: 16,
+    learningRate: { rates: [0.1], until: [] }, train: trainSet, evaluate: { val: valSet } },
+];
+
+test("scheduleFunction steps down at each boundary", () => {
+  const lr = scheduleFunction({ rates: [0.1, 0.01, 0.001], until: [10, 20] });
+  assert.deepEqual([0, 9, 10, 19, 20, 1000].map(lr), [0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
+  assert.throws(() => scheduleFunction({ rates: [0.1], until: [10] }), /one more rate/);
+});
+
+test("two workers give the same bits as a serial run, in the jobs' order", async () => {
+  const serial: TrainJobResult[] = [];
+  for (const job of jobs) serial.push(await runJob(job));
+  const parallel = await trainInWorkers(jobs, { workers: 2, progress: false });
+  assert.equal(parallel.stopped, false);
+  assert.equal(parallel.workers, 2);
+  parallel.results.forEach((result, k) => {
+    assert.ok(result, `job ${k} has a result`);
+    assert.equal(result.name, jobs[k].name);
+    assert.equal(result.losses.length, jobs[k].steps);
+    assert.deepEqual(result.losses, serial[k].losses, `${jobs[k].name}: every step's loss`);
+    assert.deepEqual(result.evaluation, serial[k].evaluation, `${jobs[k].name}: the losses after training`);
+  });
+  // A real comparison: different settings give different runs.
+  assert.notDeepEqual(parallel.results[0]!.losses.slice(0, 40), parallel.results[2]!.losses);
+});
+
+test("an error in a worker ends the run with that error", async () => {
+  const bad: TrainJob = { ...jobs[0], name: "bad config", model: { kind: "mlp", config: { ...config, nHidden: 0 } } };
+  await assert.rejects(trainInWorkers([jobs[2], bad], { workers: 2, progress: false }), /job "bad config" failed in its worker: .*nHidden must be an integer/);
+});
+
+test("the default worker count is between 1 and the number of cores", () => {
+  const free = freeCores();
+  assert.ok(Number.isInteger(free) && free >= 1 && free <= os.cpus().length, `freeCores() = ${free}`);
+});
