@@ -16,12 +16,8 @@ import torch
 import torch.nn.functional as F
 from names_data import lecture_split
 
-torch.set_num_threads(1)
 block_size = 8
-(Xtr, Ytr), (Xdev, Ydev), _, vocab_size = lecture_split(sys.argv[1] if len(sys.argv) > 1 else "data/names.txt", block_size)
-max_steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
-formula = sys.argv[3] if len(sys.argv) > 3 else "lecture"
-n_embd, n_hidden = 24, 128
+formula = "lecture"  # set by the command line; lecture07-bench.py keeps the lecture's
 
 
 class Linear:
@@ -116,36 +112,52 @@ class Sequential:
         return [p for layer in self.layers for p in layer.parameters()]
 
 
-torch.manual_seed(42)
-model = Sequential([
-    Embedding(vocab_size, n_embd),
-    FlattenConsecutive(2), Linear(n_embd * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
-    FlattenConsecutive(2), Linear(n_hidden * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
-    FlattenConsecutive(2), Linear(n_hidden * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
-    Linear(n_hidden, vocab_size),
-])
-with torch.no_grad():
-    model.layers[-1].weight *= 0.1
-parameters = model.parameters()
-print("parameters:", sum(p.nelement() for p in parameters), flush=True)
-for p in parameters:
-    p.requires_grad = True
-
-start = time.time()
-for i in range(max_steps):
-    ix = torch.randint(0, Xtr.shape[0], (32,))
-    loss = F.cross_entropy(model(Xtr[ix]), Ytr[ix])
+def final_model(vocab_size, n_embd=24, n_hidden=128):
+    """The lecture's final model, its weights drawn from PyTorch's global generator; its parameters."""
+    model = Sequential([
+        Embedding(vocab_size, n_embd),
+        FlattenConsecutive(2), Linear(n_embd * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+        FlattenConsecutive(2), Linear(n_hidden * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+        FlattenConsecutive(2), Linear(n_hidden * 2, n_hidden, bias=False), BatchNorm1d(n_hidden), Tanh(),
+        Linear(n_hidden, vocab_size),
+    ])
+    with torch.no_grad():
+        model.layers[-1].weight *= 0.1
+    parameters = model.parameters()
     for p in parameters:
-        p.grad = None
-    loss.backward()
-    lr = 0.1 if i < 150_000 else 0.01
-    for p in parameters:
-        p.data += -lr * p.grad
-    if i % 10_000 == 0:
-        print(f"{i:7d}/{max_steps:7d}: {loss.item():.4f}", flush=True)
+        p.requires_grad = True
+    return model, parameters
 
-for layer in model.layers:
-    layer.training = False
-with torch.no_grad():
-    train, val = (F.cross_entropy(model(X), Y).item() for X, Y in ((Xtr, Ytr), (Xdev, Ydev)))
-print(f"BatchNorm formula {formula}, {max_steps} steps: train {train:.4f}, val {val:.4f} ({time.time() - start:.0f} s)", flush=True)
+
+def main():
+    global formula
+    torch.set_num_threads(1)
+    (Xtr, Ytr), (Xdev, Ydev), _, vocab_size = lecture_split(sys.argv[1] if len(sys.argv) > 1 else "data/names.txt", block_size)
+    max_steps = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
+    formula = sys.argv[3] if len(sys.argv) > 3 else "lecture"
+    torch.manual_seed(42)
+    model, parameters = final_model(vocab_size)
+    print("parameters:", sum(p.nelement() for p in parameters), flush=True)
+
+    start = time.time()
+    for i in range(max_steps):
+        ix = torch.randint(0, Xtr.shape[0], (32,))
+        loss = F.cross_entropy(model(Xtr[ix]), Ytr[ix])
+        for p in parameters:
+            p.grad = None
+        loss.backward()
+        lr = 0.1 if i < 150_000 else 0.01
+        for p in parameters:
+            p.data += -lr * p.grad
+        if i % 10_000 == 0:
+            print(f"{i:7d}/{max_steps:7d}: {loss.item():.4f}", flush=True)
+
+    for layer in model.layers:
+        layer.training = False
+    with torch.no_grad():
+        train, val = (F.cross_entropy(model(X), Y).item() for X, Y in ((Xtr, Ytr), (Xdev, Ydev)))
+    print(f"BatchNorm formula {formula}, {max_steps} steps: train {train:.4f}, val {val:.4f} ({time.time() - start:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
