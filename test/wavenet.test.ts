@@ -102,7 +102,7 @@ test("the convolutional form (dilated causal convolutions over a whole name) equ
   const config = { vocabSize: 27, blockSize: 8, nEmbd: 5, nHidden: 12 };
   const model = wavenet(config, new Generator(7));
   // Train a step's worth of statistics so the running ones are not the identity.
-  tf.tidy(() => model.forward(indices(new Generator(8), 27, [64, 8]), undefined, { training: true }));
+  tf.tidy(() => void model.forward(indices(new Generator(8), 27, [64, 8]), undefined, { training: true }));
   const name = [4, 9, 15, 14, 4, 18, 5, 0]; // "diondre." as indices: d i o n d r e .
   const { conv, hierarchical } = tf.tidy(() => {
     const padded = [...Array(config.blockSize).fill(0), ...name]; // 8 dots of context first
