@@ -41,6 +41,8 @@ export * from "./generate";
 
 // 04 activations, initialisation and BatchNorm: PyTorch-like layers, a deeper net, diagnostics
 export * from "./layers";
+// 07 WaveNet: the hierarchical model and its convolutional form
+export * from "./wavenet";
 export * from "./diagnostics";
 
 // 05 GPT: text as one stream of tokens, GPT-2's tokenizer beside ours, AdamW's schedule, the

@@ -1,5 +1,5 @@
 // Lecture 04's layers, shaped like PyTorch's torch.nn: Linear, BatchNorm1d, Tanh, Embedding, Flatten
-// and Sequential, each with `parameters()` and each keeping its last output (`out`) so that the
+// and Sequential, and lecture 07's FlattenConsecutive, each with `parameters()` and each keeping its last output (`out`) so that the
 // diagnostics can look inside the network; and a model that stacks them (SequentialLanguageModel),
 // with the lecture's deep net built from it (deepMLP).
 import * as tf from "@tensorflow/tfjs";
@@ -183,8 +183,18 @@ export class BatchNorm1d extends TensorLayer {
     this.runningVar = tf.variable(tf.ones([dim]), false);
   }
 
-  protected compute(x: tf.Tensor, { training = false }: ForwardOptions): tf.Tensor {
-    if (x.rank !== 2 || x.shape[1] !== this.dim) throw new Error(`BatchNorm1d(${this.dim}): expected x of shape [B, ${this.dim}] (got [${x.shape}]).`);
+  protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+    if (x.rank < 2 || x.rank > 3 || x.shape[x.rank - 1] !== this.dim) {
+      throw new Error(`BatchNorm1d(${this.dim}): expected x of shape [B, ${this.dim}] or [B, T, ${this.dim}] (got [${x.shape}]).`);
+    }
+    if (x.rank === 2) return this.normalizeRows(x, options);
+    // [B, T, C]: the statistics over dims (0, 1), every position of every example (lecture 07's fix);
+    // as rows that is [B * T, C], the 2-D case.
+    return this.normalizeRows(x.reshape([-1, this.dim]), options).reshape(x.shape); // [B, T, dim]
+  }
+
+  /** The 2-D case, x [N, dim]: statistics over the N rows. */
+  private normalizeRows(x: tf.Tensor, { training = false }: ForwardOptions): tf.Tensor {
     if (!training) {
       const xhat = x.sub(this.runningMean).div(this.runningVar.add(this.eps).sqrt()); // [B, dim]
       return xhat.mul(this.gamma).add(this.beta); // [B, dim]
@@ -246,6 +256,25 @@ export class Embedding extends TensorLayer {
 export class Flatten extends TensorLayer {
   protected compute(x: tf.Tensor): tf.Tensor {
     return x.reshape([x.shape[0], -1]); // [B, T * C]
+  }
+}
+
+/**
+ * [B, T, C] -> [B, T / n, C * n]: concatenates each run of n consecutive vectors (lecture 07, a reshape,
+ * no copy). With n = T it is Flatten, except that it then drops the length-1 middle dim: [B, T * C].
+ */
+export class FlattenConsecutive extends TensorLayer {
+  constructor(readonly n: number) {
+    super();
+    checkSize("FlattenConsecutive", { n });
+  }
+
+  protected compute(x: tf.Tensor): tf.Tensor {
+    if (x.rank !== 3) throw new Error(`FlattenConsecutive(${this.n}): expected x of shape [B, T, C] (got [${x.shape}]).`);
+    const [B, T, C] = x.shape;
+    if (T % this.n !== 0) throw new Error(`FlattenConsecutive(${this.n}): T = ${T} is not a multiple of ${this.n}; use a context length that is.`);
+    if (T === this.n) return x.reshape([B, C * this.n]); // [B, T * C], the lecture's squeeze(1)
+    return x.reshape([B, T / this.n, C * this.n]); // [B, T / n, C * n]
   }
 }
 
@@ -324,12 +353,16 @@ function fusedBlock(layers: TensorLayer[], i: number, x: tf.Tensor): { output: t
   const [linear, norm, activation] = layers.slice(i, i + 3);
   if (!(linear instanceof Linear && !linear.bias && norm instanceof BatchNorm1d) || linear.retainGrad || norm.retainGrad) return undefined;
   const tanh = activation instanceof Tanh;
-  const fused = fusedLinearBatchNormTraining(x, linear.weight, norm, { eps: norm.eps, momentum: norm.momentum, tanh });
+  // [B, T, C] as rows [B * T, C]: the kernels' statistics over the rows are BatchNorm's over dims (0, 1).
+  const rows = x.rank === 2 ? x : x.reshape([-1, linear.fanIn]);
+  const fused = fusedLinearBatchNormTraining(rows, linear.weight, norm, { eps: norm.eps, momentum: norm.momentum, tanh });
   if (!fused) return undefined;
-  linear.recordOutput(fused.h);
-  if (!tanh) return { output: norm.recordOutput(fused.y), layers: 2 };
-  norm.recordOutput(fused.z);
-  return { output: activation.recordOutput(fused.y), layers: 3 };
+  const shape = [...x.shape.slice(0, -1), linear.fanOut];
+  const back = (t: tf.Tensor) => (x.rank === 2 ? t : t.reshape(shape));
+  linear.recordOutput(back(fused.h));
+  if (!tanh) return { output: norm.recordOutput(back(fused.y)), layers: 2 };
+  norm.recordOutput(back(fused.z));
+  return { output: activation.recordOutput(back(fused.y)), layers: 3 };
 }
 
 export interface DeepMLPConfig {

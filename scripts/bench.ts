@@ -3,10 +3,11 @@
 // and without our SIMD kernels, beside its PyTorch peer (scripts/pytorch-reference/lecture03-mlp-bench.py,
 // run by ZTH_PYTHON, default python3, when it can import torch), 04 the deep BatchNorm MLP (five
 // 100-wide Linear -> BatchNorm1d -> Tanh blocks, batch 32) with its fused blocks (on our SIMD kernels)
-// and layer by layer (with and without those kernels), side by side, and 05 the GPT at the nanoGPT CPU recipe's shapes,
+// and layer by layer (with and without those kernels), side by side, 07 the hierarchical model beside
+// its PyTorch peer (lecture07-bench.py), and 05 the GPT at the nanoGPT CPU recipe's shapes,
 // with where a step's time goes. Alternatives run in alternating rounds, with the load printed.
 //
-//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|gpt] [--peer-threads 1 (or 1,2)] [--plain]
+//   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|07|gpt] [--peer-threads 1 (or 1,2)] [--plain]
 //   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
 //
 // ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
@@ -22,7 +23,8 @@ import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
 import { Generator } from "../lib/random";
 import { PythonRandom } from "../lib/python-random";
 import { namesTokenizer } from "../lib/tokenizer";
-import { randomBatches, train, trainStep } from "../lib/train";
+import { randomBatches, train, trainStep, type BatchSource } from "../lib/train";
+import { wavenet } from "../lib/wavenet";
 import { SGD, type Optimizer } from "../lib/optim";
 import type { LanguageModel } from "../lib/model";
 import { bigramNetLoss } from "../lib/bigram-net";
@@ -321,7 +323,6 @@ function compareGpt(): void {
 // ---------------------------------------------------------------------------------------------------
 // Lecture 03 beside PyTorch.
 
-const PYTORCH_PEER = "lecture03-mlp-bench.py";
 
 interface Peer {
   version: string;
@@ -337,10 +338,10 @@ interface Speed {
 }
 
 /** The PyTorch peer as a child process that answers one line per round, or why it cannot run. */
-async function startPytorchPeer(): Promise<Peer | string> {
+async function startPytorchPeer(script: string): Promise<Peer | string> {
   const python = process.env.ZTH_PYTHON || "python3";
   const root = path.resolve(path.dirname(process.argv[1]), "..");
-  const child = spawn(python, [path.join(root, "scripts", "pytorch-reference", PYTORCH_PEER)], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
+  const child = spawn(python, [path.join(root, "scripts", "pytorch-reference", script)], { cwd: root, stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -365,16 +366,14 @@ async function startPytorchPeer(): Promise<Peer | string> {
 }
 
 /**
- * Lecture 03's step in alternating rounds: ours (`train`, every fast path), with --plain ours without
- * our SIMD kernels (the matmuls on XNNPACK, tanh and the sums in JS loops), and the PyTorch peer on 1
- * and 2 threads (--peer-threads); steps/s per round, per CPU second, medians, and the load.
+ * A training step in alternating rounds: ours (`train`, every fast path), with --plain ours without
+ * our SIMD kernels (the matmuls on XNNPACK, tanh and the sums in JS loops), and the PyTorch peer
+ * `peerScript` on 1 and 2 threads (--peer-threads); steps/s per round, per CPU second, medians, and the load.
+ * Lecture 03's MLP against lecture03-mlp-bench.py, lecture 07's final model against lecture07-bench.py.
  */
-async function lecture03SideBySide(data: Dataset, steps: number): Promise<void> {
+async function sideBySide(model: LanguageModel & { dispose(): void }, batches: BatchSource, peerScript: string, steps: number): Promise<void> {
   const roundSteps = Math.max(1, Math.round(steps / 5));
-  const peer = await startPytorchPeer();
-  const generator = new Generator(2147483647);
-  const model = new MLPLanguageModel(LECTURE_03, generator, { W2: 0.01, b2: 0 });
-  const batches = randomBatches(data, BATCH, generator);
+  const peer = await startPytorchPeer(peerScript);
   const ours = (simd: boolean) => async (n: number): Promise<Speed> => {
     setFastPaths({ simd });
     const cpuStart = process.cpuUsage();
@@ -439,19 +438,32 @@ async function main(): Promise<void> {
   const words = await loadNames();
   const tokenizer = namesTokenizer(words);
   if (option("only") === "04") return lecture04(words, tokenizer, steps);
+  if (option("only") === "07") return lecture07(words, tokenizer, steps);
   if (option("only") !== "03") {
     console.log(`Lecture 00 micrograd, MLP(2, [16, 16, 1]) on 100 moons points: ${microgradSpeed().toFixed(0)} steps/s`);
     console.log(`Lecture 02 bigram net, full batch of 228,146 pairs: ${bigramNetSpeed(words, tokenizer).toFixed(2)} steps/s`);
   }
   const data = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, LECTURE_03.blockSize);
   console.log(`Lecture 03 MLP (${JSON.stringify(LECTURE_03)}), batch ${BATCH}, ${data.Y.length.toLocaleString("en-US")} training examples`);
-  await lecture03SideBySide(data, steps);
+  const generator = new Generator(2147483647);
+  const mlp = new MLPLanguageModel(LECTURE_03, generator, { W2: 0.01, b2: 0 });
+  await sideBySide(mlp, randomBatches(data, BATCH, generator), "lecture03-mlp-bench.py", steps);
   if (option("only") === "03") return;
   console.log("The update, side by side (steps/s of one batch's step, median of 7 interleaved rounds):");
   for (const [name, perSecond] of Object.entries(updateSpeeds(LECTURE_03, data, 1000))) console.log(`  ${name}: ${perSecond.toFixed(0)}`);
   if (!process.argv.includes("--no-profile")) await mlpProfiles(data);
   await lecture04(words, tokenizer, steps);
+  await lecture07(words, tokenizer, steps);
   await gptSection(describeEngine(info));
+}
+
+/** Lecture 07's final model (WaveNet-like, 76,579 parameters, batch 32) beside the lecture's classes in PyTorch. */
+async function lecture07(words: string[], tokenizer: ReturnType<typeof namesTokenizer>, steps: number): Promise<void> {
+  const data = buildDataset(splitWords(words, new PythonRandom(42)).train, tokenizer, 8);
+  console.log(`Lecture 07 hierarchical model (n_embd 24, n_hidden 128, 3 levels of FlattenConsecutive(2) -> Linear -> BatchNorm1d -> Tanh), batch ${BATCH}:`);
+  const generator = new Generator(42);
+  const model = wavenet({ vocabSize: tokenizer.vocabSize, blockSize: 8, nEmbd: 24, nHidden: 128 }, generator);
+  await sideBySide(model, randomBatches(data, BATCH, generator), "lecture07-bench.py", Math.min(steps, 10_000));
 }
 
 async function lecture04(words: string[], tokenizer: ReturnType<typeof namesTokenizer>, steps: number): Promise<void> {

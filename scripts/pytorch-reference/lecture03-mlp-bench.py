@@ -7,9 +7,9 @@ The bench starts it once and sends one line per round, "<steps> <threads>"; it a
     python3 scripts/pytorch-reference/lecture03-mlp-bench.py [threads ...]   (from the project root)
 Needs Python 3 and PyTorch (Debian's python3-torch 1.13 was used) and data/names.txt.
 """
-import sys, time
 import torch, torch.nn.functional as F
 
+from bench_peer import serve
 from names_data import lecture_split
 
 (Xtr, Ytr), _, _, _ = lecture_split()
@@ -33,21 +33,5 @@ def step():
   loss.backward()
   for p in parameters: p.data += -0.1 * p.grad
 
-def steps_per_second(steps, threads):
-  """Steps per second of wall time and per second of this process's CPU time (all its threads)."""
-  torch.set_num_threads(threads)
-  for _ in range(200): step()
-  start, cpu = time.time(), time.process_time()
-  for _ in range(steps): step()
-  return steps / (time.time() - start), steps / (time.process_time() - cpu)
-
 if __name__ == '__main__':
-  if sys.stdin.isatty() or len(sys.argv) > 1:
-    for threads in [int(a) for a in sys.argv[1:]] or [1, 2]:
-      wall, cpu = steps_per_second(5000, threads)
-      print(f"torch {torch.__version__} threads {threads}: {wall:.0f} steps/s, {cpu:.0f} per CPU second", flush=True)
-  else:
-    print(f"ready {torch.__version__}", flush=True)
-    for line in sys.stdin:
-      steps, threads = (int(x) for x in line.split())
-      print("%.1f %.1f" % steps_per_second(steps, threads), flush=True)
+  serve(step, 5000)

@@ -6,8 +6,8 @@ import torch
 block_size = 3
 
 
-def lecture_split(path="data/names.txt"):
-    """(Xtr, Ytr), (Xdev, Ydev), (Xte, Yte) and the vocabulary size."""
+def lecture_split(path="data/names.txt", block_size=block_size):
+    """(Xtr, Ytr), (Xdev, Ydev), (Xte, Yte) and the vocabulary size, for contexts of `block_size`."""
     words = open(path, "r").read().splitlines()
     chars = sorted(set("".join(words)))
     stoi = {s: i + 1 for i, s in enumerate(chars)}

@@ -1,0 +1,136 @@
+// Lecture 07's pieces (lib/layers.ts, lib/wavenet.ts): FlattenConsecutive's shapes and values, BatchNorm1d on
+// [B, T, C] (statistics over dims 0 and 1) against a hand computation in training and evaluation, the fused
+// Linear -> BatchNorm1d -> Tanh block on rank-3 input against the plain CPU path, the convolutional form
+// equal to the hierarchical one, and no tensor leaks across steps.
+import { before, test } from "node:test";
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { initEngine } from "../lib/engine/engine";
+import { BatchNorm1d, FlattenConsecutive } from "../lib/layers";
+import { convolutionalForward, wavenet } from "../lib/wavenet";
+import { Generator } from "../lib/random";
+
+before(async () => {
+  await initEngine("wasm");
+});
+
+/** int32 indices in [0, high) of the given shape, from `generator`. */
+function indices(generator: Generator, high: number, shape: number[]): tf.Tensor {
+  const count = shape.reduce((a, b) => a * b);
+  return tf.tensor(Array.from({ length: count }, () => generator.integer(high)), shape, "int32");
+}
+
+function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what: string): void {
+  assert.equal(actual.length, expected.length, `${what}: lengths`);
+  for (let i = 0; i < expected.length; i++) {
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])), `${what}[${i}]: ${actual[i]}, expected ${expected[i]}`);
+  }
+}
+
+test("FlattenConsecutive(2): [B, T, C] -> [B, T/2, 2C], each pair's vectors side by side; n = T gives [B, T*C]", () => {
+  const x = tf.range(0, 2 * 4 * 3).reshape([2, 4, 3]); // x[b, t, c] = 12b + 3t + c
+  const y = new FlattenConsecutive(2).forward(x);
+  assert.deepEqual(y.shape, [2, 2, 6]);
+  const rows = y.arraySync() as number[][][];
+  assert.deepEqual(rows[1][1], [12 + 6, 12 + 7, 12 + 8, 12 + 9, 12 + 10, 12 + 11]); // t = 2 and t = 3 of example 1
+  assert.deepEqual(rows[0][0], [0, 1, 2, 3, 4, 5]);
+  const all = new FlattenConsecutive(4).forward(x);
+  assert.deepEqual(all.shape, [2, 12]);
+  assert.deepEqual(Array.from(all.dataSync()), Array.from(x.dataSync()));
+  assert.throws(() => new FlattenConsecutive(3).forward(x), /not a multiple of 3/);
+  tf.dispose([x, y, all]);
+});
+
+test("BatchNorm1d on [B, T, C]: statistics over dims (0, 1) in training, the running ones in evaluation, by hand", () => {
+  // B = 2, T = 2, C = 2: per channel the four values of all examples and positions.
+  const values = [[[1, 10], [3, 20]], [[5, 30], [7, 60]]];
+  const norm = new BatchNorm1d(2, { momentum: 0.1 });
+  const x = tf.tensor3d(values);
+  const y = norm.forward(x, { training: true });
+  assert.deepEqual(y.shape, [2, 2, 2]);
+  const channel = (c: number) => values.flat().map((row) => row[c]);
+  const expected: number[] = [];
+  const means: number[] = [];
+  const unbiased: number[] = [];
+  for (let c = 0; c < 2; c++) {
+    const v = channel(c);
+    const mean = v.reduce((a, b) => a + b) / 4;
+    const biased = v.reduce((a, b) => a + (b - mean) ** 2, 0) / 4;
+    means.push(mean);
+    unbiased.push((biased * 4) / 3);
+    expected[c] = biased;
+  }
+  const yHand = values.flat().flatMap((row) => row.map((v, c) => (v - means[c]) / Math.sqrt(expected[c] + 1e-5)));
+  assertClose(y.dataSync(), yHand, 1e-4, "training output");
+  assertClose(norm.runningMean.dataSync(), means.map((m) => 0.1 * m), 1e-5, "running mean");
+  assertClose(norm.runningVar.dataSync(), unbiased.map((v) => 0.9 + 0.1 * v), 1e-5, "running variance (unbiased, n = B * T)");
+  assert.deepEqual(norm.runningMean.shape, [2], "the running mean is [C], not [1, T, C]");
+  const yEval = norm.forward(x, { training: false });
+  const rm = norm.runningMean.dataSync();
+  const rv = norm.runningVar.dataSync();
+  const evalHand = values.flat().flatMap((row) => row.map((v, c) => (v - rm[c]) / Math.sqrt(rv[c] + 1e-5)));
+  assertClose(yEval.dataSync(), evalHand, 1e-5, "evaluation output");
+  tf.dispose([x, y, yEval]);
+  norm.dispose();
+});
+
+test("the hierarchical model on rank-3 input: the fused WASM blocks give the CPU path's loss and running statistics", async () => {
+  const config = { vocabSize: 27, blockSize: 8, nEmbd: 6, nHidden: 16 };
+  const idx = indices(new Generator(3), 27, [32, 8]);
+  const targets = indices(new Generator(4), 27, [32]);
+  const run = async (backend: "cpu" | "wasm") => {
+    assert.ok(await tf.setBackend(backend));
+    const model = wavenet(config, new Generator(1));
+    const loss = tf.tidy(() => model.forward(idx, targets, { training: true }).loss!.dataSync()[0]);
+    const norms = model.layers.filter((l): l is BatchNorm1d => l instanceof BatchNorm1d);
+    const running = norms.flatMap((n) => [...n.runningMean.dataSync(), ...n.runningVar.dataSync()]);
+    model.dispose();
+    return { loss: loss, running: running };
+  };
+  try {
+    const cpu = await run("cpu");
+    const wasm = await run("wasm");
+    assertClose([wasm.loss], [cpu.loss], 1e-4, "loss");
+    assertClose(wasm.running, cpu.running, 1e-4, "running statistics");
+  } finally {
+    await tf.setBackend("wasm");
+  }
+  tf.dispose([idx, targets]);
+});
+
+test("the convolutional form (dilated causal convolutions over a whole name) equals the hierarchical model at every position", () => {
+  const config = { vocabSize: 27, blockSize: 8, nEmbd: 5, nHidden: 12 };
+  const model = wavenet(config, new Generator(7));
+  // Train a step's worth of statistics so the running ones are not the identity.
+  tf.tidy(() => void model.forward(indices(new Generator(8), 27, [64, 8]), undefined, { training: true }));
+  const name = [4, 9, 15, 14, 4, 18, 5, 0]; // "diondre." as indices: d i o n d r e .
+  const { conv, hierarchical } = tf.tidy(() => {
+    const padded = [...Array(config.blockSize).fill(0), ...name]; // 8 dots of context first
+    const windows = name.map((_, i) => padded.slice(i, i + config.blockSize)); // [8, 8], one context per position
+    const hierarchical = model.forward(tf.tensor2d(windows, undefined, "int32")).logits.clone(); // [8, 27], a copy: the next forward frees the layer's kept out
+    const conv = convolutionalForward(model, tf.tensor2d([padded.slice(0, -1)], undefined, "int32")); // "........diondre" -> [1, 8, 27]
+    return { conv: conv.reshape([name.length, config.vocabSize]), hierarchical: hierarchical };
+  });
+  assertClose(conv.dataSync(), hierarchical.dataSync(), 1e-4, "logits");
+  tf.dispose([conv, hierarchical]);
+  model.dispose();
+});
+
+test("no tensor leaks: training steps and the convolutional form leave the tensor count unchanged", () => {
+  const model = wavenet({ vocabSize: 27, blockSize: 8, nEmbd: 4, nHidden: 8 }, new Generator(2));
+  const idx = indices(new Generator(5), 27, [16, 8]);
+  const targets = indices(new Generator(6), 27, [16]);
+  const step = () => tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => model.forward(idx, targets, { training: true }).loss! as tf.Scalar, model.parameters());
+    for (const p of model.parameters()) p.assign(p.sub(grads[p.name].mul(0.1)));
+  });
+  step();
+  convolutionalForward(model, idx).dispose();
+  const before = tf.memory().numTensors;
+  step();
+  step();
+  convolutionalForward(model, idx).dispose();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([idx, targets]);
+  model.dispose();
+});
