@@ -3,7 +3,7 @@
 // cells and the page script that adds the buttons; and the site's copies of the two data sets.
 //
 // The browser build is lib/ itself, with its Node-only modules (data, checkpoints, the engine's start,
-// tslab's display, SIGINT's Stop, quick mode's environment variable) swapped for lib/browser/'s.
+// tslab's display, SIGINT's Stop, quick mode's environment variable, worker threads) swapped for lib/browser/'s.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
@@ -23,6 +23,7 @@ const swapped: Record<string, string> = {
   [path.join(lib, "display", "plotly-script.ts")]: "plotly-script.ts",
   [path.join(lib, "runtime", "stop.ts")]: "stop.ts",
   [path.join(lib, "runtime", "quick-mode.ts")]: "quick-mode.ts",
+  [path.join(lib, "runtime", "parallel.ts")]: "parallel.ts",
   [path.join(lib, "engine", "engine.ts")]: "engine.ts",
 };
 
