@@ -1,0 +1,78 @@
+// Every lecture 00-05 top to bottom in quick mode on its live page in headless Chromium, its `Result:`
+// line compared with the same notebook's quick run in Node (the runner's executed notebook, which
+// records its Result line; the site is built from those executed notebooks). Same seeds, same WASM
+// engine: the numbers agree exactly (measured: see README, Live mode), and the test asserts that,
+// number by number, printing each page's time and every difference.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+import { findChromium, noChromiumHint } from "../scripts/browser";
+import { notebooksDir, projectRoot } from "../scripts/cli";
+import { type RunInfo, readNotebook, runInfoKey } from "../scripts/notebook-file";
+import { executeNotebook, resultLine } from "../scripts/run-notebooks";
+import { type LiveSite, minutes, openLive, outputsText, runAll, startLiveSite } from "./live-browser";
+
+const chromium = findChromium();
+const noBrowser = chromium ? false : `no Chromium, so the lectures' live pages are not compared with Node: ${noChromiumHint}`;
+const lectures = ["00-micrograd", "01-bigram", "02-simple-nn", "03-mlp", "04-init-batchnorm", "05-gpt"];
+/** Largest difference allowed between a number of the page's Result line and Node's. */
+const tolerance = 0;
+const nodeRuns = [path.join(projectRoot, "build", "test-notebooks"), path.join(projectRoot, "build", "notebooks")];
+let site: LiveSite;
+const nodeResults = new Map<string, string>();
+
+/** A quick run of `lecture` in Node that is newer than its notebook and the built library, if the runner left one. */
+function recordedRun(lecture: string): string | undefined {
+  const source = path.join(notebooksDir, `${lecture}.ipynb`);
+  const newest = Math.max(fs.statSync(source).mtimeMs, fs.statSync(path.join(projectRoot, "lib", "dist", "index.js")).mtimeMs);
+  return nodeRuns.map((dir) => path.join(dir, `${lecture}.ipynb`)).find((file) => {
+    if (!fs.existsSync(file) || fs.statSync(file).mtimeMs < newest) return false;
+    const info = readNotebook(file).metadata[runInfoKey] as RunInfo | undefined;
+    return info?.mode === "quick" && info.ok && info.result !== undefined;
+  });
+}
+
+before(async () => {
+  if (noBrowser) return;
+  const executed: string[] = [];
+  for (const lecture of lectures) {
+    let file = recordedRun(lecture);
+    if (!file) {
+      const run = await executeNotebook(path.join(notebooksDir, `${lecture}.ipynb`), { quick: true, outputDir: nodeRuns[0], deadlineSeconds: 9.5 * 60 });
+      assert.ok(run.ok && run.result, `${lecture} failed in Node's quick run: fix that first (npx tsx scripts/run-notebooks.ts --quick notebooks/${lecture}.ipynb)`);
+      file = run.outputPath;
+    }
+    nodeResults.set(lecture, resultLine(readNotebook(file))!);
+    executed.push(file);
+  }
+  site = await startLiveSite(executed, chromium);
+});
+
+after(async () => {
+  await site?.close();
+  assert.deepEqual(site?.outside ?? [], [], "requests outside the site");
+});
+
+const numbers = (line: string) => [...line.matchAll(/-?\d[\d,]*(\.\d+)?/g)].map((m) => Number(m[0].replace(/,/g, "")));
+const template = (line: string) => line.replace(/-?\d[\d,]*(\.\d+)?/g, "#");
+
+for (const lecture of lectures) {
+  test(`lecture ${lecture}'s live page: Run all in quick mode prints Node's Result line`, { skip: noBrowser, timeout: 15 * minutes }, async (t) => {
+    const page = await openLive(site, `${lecture}.html`);
+    const started = Date.now();
+    const status = await runAll(page, 14 * minutes);
+    const seconds = (Date.now() - started) / 1000;
+    const text = await outputsText(page);
+    await page.close();
+    assert.equal(status, "Done.", `Run all ended with "${status}":\n${text.slice(-2000)}`);
+    const browserLines = text.split("\n").filter((line) => line.startsWith("Result:"));
+    const browser = browserLines.at(-1)?.slice("Result:".length).trim();
+    const node = nodeResults.get(lecture)!;
+    assert.ok(browser, `no Result line on the page:\n${text.slice(-2000)}`);
+    const differences = numbers(browser).map((value, i) => Math.abs(value - numbers(node)[i]));
+    t.diagnostic(`${lecture}: Run all ${seconds.toFixed(1)} s | Chromium: ${browser} | Node: ${node} | largest difference ${Math.max(0, ...differences)}`);
+    assert.equal(template(browser), template(node), "the same Result line apart from its numbers");
+    assert.ok(differences.every((d) => d <= tolerance), `differences ${differences.join(", ")} above ${tolerance}`);
+  });
+}
