@@ -14,7 +14,7 @@ export const ranksFile = (name: RanksName) => `assets/live/ranks-${name}.js`;
 export const ranksGlobal = (name: RanksName) => `ZeroToHeroRanks_${name}`;
 
 export function tiktokenRanks(name: RanksName): TiktokenRanks {
-  const scope = self as unknown as Record<string, { default: TiktokenRanks } | undefined> & { importScripts?: (url: string) => void };
+  const scope = self as unknown as Record<string, TiktokenRanks | { default: TiktokenRanks } | undefined> & { importScripts?: (url: string) => void };
   const key = ranksGlobal(name);
   if (!scope[key]) {
     if (!scope.importScripts) throw new Error(`GPT tokenizer ranks (${name}) load only in live mode's worker.`);
@@ -26,6 +26,8 @@ export function tiktokenRanks(name: RanksName): TiktokenRanks {
     }
   }
   const file = scope[key];
-  if (!file?.default?.bpe_ranks) throw new Error(`${ranksFile(name)} did not define the ${name} ranks; rebuild the site.`);
-  return file.default;
+  // The rank file's bundle exports its module: the ranks themselves (CommonJS) or as `default` (ESM).
+  const ranks = file && "default" in file ? file.default : file;
+  if (!ranks?.bpe_ranks) throw new Error(`${ranksFile(name)} did not define the ${name} ranks; rebuild the site.`);
+  return ranks;
 }
