@@ -22,10 +22,19 @@ const nodeRuns = [path.join(projectRoot, "build", "test-notebooks"), path.join(p
 let site: LiveSite;
 const nodeResults = new Map<string, string>();
 
-/** A quick run of `lecture` in Node that is newer than its notebook and the built library, if the runner left one. */
+/** The newest change to the library's sources that Node runs (lib/browser/ is the browser's only). */
+function libraryChanged(dir = path.join(projectRoot, "lib")): number {
+  return Math.max(0, ...fs.readdirSync(dir, { withFileTypes: true }).map((entry) => {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) return ["dist", "browser", "node_modules"].includes(entry.name) ? 0 : libraryChanged(file);
+    return entry.name.endsWith(".ts") ? fs.statSync(file).mtimeMs : 0;
+  }));
+}
+
+/** A quick run of `lecture` in Node newer than its notebook and the library's sources, if the runner left one. */
 function recordedRun(lecture: string): string | undefined {
   const source = path.join(notebooksDir, `${lecture}.ipynb`);
-  const newest = Math.max(fs.statSync(source).mtimeMs, fs.statSync(path.join(projectRoot, "lib", "dist", "index.js")).mtimeMs);
+  const newest = Math.max(fs.statSync(source).mtimeMs, libraryChanged());
   return nodeRuns.map((dir) => path.join(dir, `${lecture}.ipynb`)).find((file) => {
     if (!fs.existsSync(file) || fs.statSync(file).mtimeMs < newest) return false;
     const info = readNotebook(file).metadata[runInfoKey] as RunInfo | undefined;
