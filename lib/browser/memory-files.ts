@@ -24,7 +24,7 @@ export const path = {
   basename: (file: string): string => path.resolve(file).split("/").pop() ?? "",
 };
 
-export const os = { tmpdir: () => "/tmp", platform: () => "browser" };
+export const os = { tmpdir: () => "/temporary", platform: () => "browser" };
 
 function under(folder: string): string[] {
   const prefix = folder === "/" ? "/" : `${folder}/`;
