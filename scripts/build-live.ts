@@ -68,7 +68,8 @@ export async function buildLive(siteDir: string): Promise<LiveFiles> {
   const out = path.join(siteDir, "assets", "live");
   fs.mkdirSync(out, { recursive: true });
   const define = { "process.env.NODE_ENV": '"production"' };
-  await esbuild.build({ ...common, entryPoints: [path.join(browserDir, "index.ts")], outfile: path.join(out, "zero-to-hero.js"), globalName: "ZeroToHero", plugins: [browserPlugin], define });
+  // keepNames: cells print class names (notebook 04 lists its layers by `constructor.name`), which minifying would shorten.
+  await esbuild.build({ ...common, entryPoints: [path.join(browserDir, "index.ts")], outfile: path.join(out, "zero-to-hero.js"), globalName: "ZeroToHero", plugins: [browserPlugin], define, keepNames: true });
   await esbuild.build({
     ...common, entryPoints: [require.resolve("danfojs")], outfile: path.join(out, "danfojs.js"), globalName: "dfd", define,
     plugins: [globalsPlugin({ "@tensorflow/tfjs": "self.ZeroToHero.tf", "plotly.js-dist-min": "self.Plotly" }), browserPlugin],
