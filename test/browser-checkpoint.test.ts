@@ -45,7 +45,7 @@ test("a saved GPT loads back bit for bit; a wider one and a damaged copy are ref
 
   const wider = new GPT({ ...config, nEmbd: 16 }, new Generator(3));
   const before = values(wider);
-  await assert.rejects(loadCheckpoint(dir, wider, contents), (e: Error) => e instanceof CheckpointError && /config: saved/.test(e.message));
+  await assert.rejects(loadCheckpoint(dir, wider, contents), (e: Error) => e instanceof CheckpointError && /config\.nEmbd: saved 8, now 16/.test(e.message));
   assert.deepEqual(values(wider), before);
 
   const damaged = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "damaged-")), "gpt");

@@ -4,6 +4,7 @@
 // trains again (saving says so).
 import * as tf from "@tensorflow/tfjs";
 import type { CheckpointContents, Checkpointable } from "../checkpoint";
+import { differencesBetween } from "../checkpoint-differences";
 import { host } from "./host";
 import { fs, path } from "./memory-files";
 
@@ -46,9 +47,8 @@ export async function loadCheckpoint(dir: string, model: Checkpointable, expecte
   const named = model.namedParameters();
   const differences: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  if (!same(manifest.config, model.config)) differences.push(`config: saved ${JSON.stringify(manifest.config)}, the model's ${JSON.stringify(model.config)}`);
+  differences.push(...differencesBetween("config", manifest.config, model.config), ...differencesBetween("settings", manifest.settings, expected.settings ?? {}));
   if (!same(manifest.vocabulary, [...expected.vocabulary])) differences.push("vocabulary: the saved one differs");
-  if (!same(manifest.settings, expected.settings ?? {})) differences.push("settings: the saved ones differ");
   if (!same(manifest.parameters, named.map(([name, v]) => ({ name: name, shape: v.shape })))) differences.push("parameters: the saved names or shapes differ from the model's");
   if (differences.length > 0) throw new CheckpointError(`checkpoint ${dir} does not match this model; nothing was loaded:\n  ${differences.join("\n  ")}`);
   const weights = fs.readFileSync(path.join(dir, WEIGHTS)) as Uint8Array;
