@@ -3,7 +3,7 @@
 // diagnostics can look inside the network; and a model that stacks them (SequentialLanguageModel),
 // with the lecture's deep net built from it (deepMLP).
 import * as tf from "@tensorflow/tfjs";
-import { fusedBatchNormTraining, fusedLinearBatchNormTraining } from "./engine";
+import { runLayers } from "./engine";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
 import { Generator } from "./random";
@@ -48,19 +48,7 @@ export abstract class TensorLayer {
 
   /** `{ training: true }` while training: BatchNorm uses (and updates) batch statistics only then. */
   forward(x: tf.Tensor, options: ForwardOptions = {}): tf.Tensor {
-    return this.recordOutput(this.compute(x, options));
-  }
-
-  /**
-   * forward's bookkeeping for an output `y`: the gradient tap when `retainGrad` is on, and `out`.
-   * Also used for an output computed elsewhere (a fused block, see `forwardLayers`). Returns y, tapped.
-   */
-  recordOutput(y: tf.Tensor): tf.Tensor {
-    if (this.retainGrad) y = gradientTap(y, (dy) => this.storeOutGrad(dy));
-    if (!this.keepOut) return y;
-    this.out?.dispose();
-    this.out = tf.keep(y); // survives the step's tf.tidy, freed by the next forward
-    return y;
+    return keepOutput(this, this.compute(x, options));
   }
 
   parameters(): tf.Variable[] {
@@ -75,10 +63,24 @@ export abstract class TensorLayer {
     this.out = this.outGrad = undefined;
   }
 
-  private storeOutGrad(dy: tf.Tensor): void {
-    this.outGrad?.dispose();
-    this.outGrad = tf.keep(dy.clone());
+}
+
+/**
+ * `forward`'s bookkeeping for a layer's output y: the gradient tap when `retainGrad` is on, and `out`
+ * (the previous one freed). Returns y, tapped. The engine's plan for a run of layers (runLayers) keeps
+ * this way the outputs it computes for several layers at once.
+ */
+export function keepOutput(layer: TensorLayer, y: tf.Tensor): tf.Tensor {
+  if (layer.retainGrad) {
+    y = gradientTap(y, (dy) => {
+      layer.outGrad?.dispose();
+      layer.outGrad = tf.keep(dy.clone());
+    });
   }
+  if (!layer.keepOut) return y;
+  layer.out?.dispose();
+  layer.out = tf.keep(y); // survives the step's tf.tidy, freed by the next forward
+  return y;
 }
 
 export interface LinearOptions {
@@ -201,10 +203,6 @@ export class BatchNorm1d extends TensorLayer {
     }
     const B = x.shape[0];
     if (B < 2) throw new Error("BatchNorm1d: training needs a batch of at least 2 examples (the variance of one is 0).");
-    // The same formulas as one kernel each way, where the engine has it (lib/engine/batchnorm-kernels.ts).
-    const running = { mean: this.runningMean, variance: this.runningVar };
-    const fused = fusedBatchNormTraining(x, this.gamma, this.beta, running, { eps: this.eps, momentum: this.momentum });
-    if (fused) return fused;
     const mean = x.mean(0); // [dim]
     const variance = x.sub(mean).square().mean(0); // [dim], divided by B (the paper's)
     const xhat = x.sub(mean).div(variance.add(this.eps).sqrt()); // [B, dim]
@@ -278,14 +276,17 @@ export class FlattenConsecutive extends TensorLayer {
   }
 }
 
-/** Layers applied one after another. */
+/**
+ * Layers applied one after another. The engine runs the list (runLayers): in training it may run a
+ * Linear -> BatchNorm1d -> Tanh run as one kernel, with the same numbers and every layer's `out` kept.
+ */
 export class Sequential extends TensorLayer {
   constructor(readonly layers: TensorLayer[]) {
     super();
   }
 
   protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
-    return forwardLayers(this.layers, x, options);
+    return runLayers(this.layers, x, options);
   }
 
   parameters(): tf.Variable[] {
@@ -298,7 +299,7 @@ export class Sequential extends TensorLayer {
   }
 }
 
-/** A language model made of layers: idx [B, blockSize] -> logits [B, vocabSize] (the last layer's output). */
+/** A language model made of layers: idx [B, blockSize] -> logits [B, vocabSize] (the last layer's output; run as Sequential's). */
 export class SequentialLanguageModel implements LanguageModel {
   constructor(readonly blockSize: number, readonly layers: TensorLayer[]) {
     checkSize("SequentialLanguageModel", { blockSize });
@@ -309,7 +310,7 @@ export class SequentialLanguageModel implements LanguageModel {
       throw new Error(`SequentialLanguageModel.forward: idx must be int32 of shape [B, ${this.blockSize}] (got ${idx.dtype} [${idx.shape}]).`);
     }
     return tf.tidy(() => {
-      const logits = forwardLayers(this.layers, idx, options); // [B, vocabSize]
+      const logits = runLayers(this.layers, idx, options); // [B, vocabSize]
       return targets ? { logits, loss: crossEntropy(logits, targets) } : { logits };
     });
   }
@@ -325,44 +326,6 @@ export class SequentialLanguageModel implements LanguageModel {
   dispose(): void {
     for (const layer of this.layers) layer.dispose();
   }
-}
-
-/**
- * The layers one after another. In training, each Linear (no bias) -> BatchNorm1d (-> Tanh) run goes
- * through the engine's fused kernel where it has one (lib/engine/linear-batchnorm-kernels.ts): the same
- * numbers, every layer still keeps its `out`, but autograd records one step per block instead of three,
- * which is most of lecture 04's step time. A Linear or BatchNorm1d with `retainGrad` runs on its own.
- */
-function forwardLayers(layers: TensorLayer[], x: tf.Tensor, options: ForwardOptions): tf.Tensor {
-  let h = x;
-  for (let i = 0; i < layers.length; ) {
-    const block = options.training ? fusedBlock(layers, i, h) : undefined;
-    if (block) {
-      h = block.output;
-      i += block.layers;
-    } else {
-      h = layers[i].forward(h, options);
-      i++;
-    }
-  }
-  return h;
-}
-
-/** layers[i..] run as one fused block on x, if they form one and the engine has the kernel. */
-function fusedBlock(layers: TensorLayer[], i: number, x: tf.Tensor): { output: tf.Tensor; layers: number } | undefined {
-  const [linear, norm, activation] = layers.slice(i, i + 3);
-  if (!(linear instanceof Linear && !linear.bias && norm instanceof BatchNorm1d) || linear.retainGrad || norm.retainGrad) return undefined;
-  const tanh = activation instanceof Tanh;
-  // [B, T, C] as rows [B * T, C]: the kernels' statistics over the rows are BatchNorm's over dims (0, 1).
-  const rows = x.rank === 2 ? x : x.reshape([-1, linear.fanIn]);
-  const fused = fusedLinearBatchNormTraining(rows, linear.weight, norm, { eps: norm.eps, momentum: norm.momentum, tanh });
-  if (!fused) return undefined;
-  const shape = [...x.shape.slice(0, -1), linear.fanOut];
-  const back = (t: tf.Tensor) => (x.rank === 2 ? t : t.reshape(shape));
-  linear.recordOutput(back(fused.h));
-  if (!tanh) return { output: norm.recordOutput(back(fused.y)), layers: 2 };
-  norm.recordOutput(back(fused.z));
-  return { output: activation.recordOutput(back(fused.y)), layers: 3 };
 }
 
 export interface DeepMLPConfig {

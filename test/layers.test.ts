@@ -1,11 +1,12 @@
 // Lecture 04's layers (lib/layers.ts): BatchNorm1d in training and evaluation mode against hand
-// computations, its fused WASM kernels (lib/engine/batchnorm-kernels.ts) against the ops version on the
-// CPU backend, Kaiming init's spread, the deep net's size, and no tensor leaks across steps.
+// computations, its fused WASM kernels (lib/engine/batchnorm-kernels.ts, which the engine's plan runs for
+// a BatchNorm1d in a Sequential: lib/engine/layer-plan.ts) against the layer's own ops on the CPU
+// backend, Kaiming init's spread, the deep net's size, and no tensor leaks across steps.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
-import { BatchNorm1d, Linear, Tanh, deepMLP } from "../lib/layers";
+import { BatchNorm1d, Linear, Sequential, Tanh, deepMLP } from "../lib/layers";
 import { Generator } from "../lib/random";
 
 before(async () => {
@@ -49,7 +50,7 @@ for (const backend of ["cpu", "wasm"] as const) {
       const bn = new BatchNorm1d(3, { momentum: 0.1 });
       bn.gamma.assign(tf.tensor1d([2, 1, 1]));
       bn.beta.assign(tf.tensor1d([0.5, 0, 0]));
-      const y = bn.forward(tf.tensor2d(X_ROWS), { training: true }).arraySync() as number[][];
+      const y = new Sequential([bn]).forward(tf.tensor2d(X_ROWS), { training: true }).arraySync() as number[][]; // on WASM: the kernel
       const { B, mean, variance } = columnStats(X_ROWS);
       const expected = X_ROWS.map((r) => r.map((v, j) => [2, 1, 1][j] * ((v - mean[j]) / Math.sqrt(variance[j] + 1e-5)) + [0.5, 0, 0][j]));
       assertClose(y.flat(), expected.flat(), 1e-5, "y");
@@ -86,10 +87,11 @@ test("the fused BatchNorm kernels: output, running statistics and gradients matc
     bn.gamma.assign(g.randn([20]));
     bn.beta.assign(g.randn([20]));
     const input = tf.variable(x);
-    const { value, grads } = tf.variableGrads(() => bn.forward(input, { training: true }).mul(w).sum() as tf.Scalar, [input, bn.gamma, bn.beta]);
+    const net = new Sequential([bn]); // on WASM the engine runs the BatchNorm as its kernel, on CPU as the layer's ops
+    const { value, grads } = tf.variableGrads(() => net.forward(input, { training: true }).mul(w).sum() as tf.Scalar, [input, bn.gamma, bn.beta]);
     const dParams = [grads[bn.gamma.name], grads[bn.beta.name]];
     const result = [[value.dataSync()[0]], Array.from(grads[input.name].dataSync()), ...dParams.map((d) => Array.from(d.dataSync())), Array.from(bn.runningMean.dataSync()), Array.from(bn.runningVar.dataSync())];
-    bn.dispose();
+    net.dispose();
     input.dispose();
     return result;
   };
