@@ -6,10 +6,10 @@
 // compare both paths on the CPU backend); each layer still keeps its `out` (and its `outGrad` with
 // `retainGrad`), set here through the layers' own bookkeeping (keepOutput). A Linear or BatchNorm1d
 // with `retainGrad` is not fused into a block: autograd needs its output as a step of its own.
-// The classes are used only when a plan runs, never while the modules load, so the import cycle
-// (lib/layers.ts imports runLayers from here) is harmless.
+// The layer classes live in lib/tensor-layers.ts, which imports nothing from the engine, so that
+// this module can know them without an import cycle (lib/layers.ts's Sequential imports runLayers).
 import * as tf from "@tensorflow/tfjs";
-import { BatchNorm1d, Linear, Tanh, keepOutput, type TensorLayer } from "../layers";
+import { BatchNorm1d, Linear, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
 import type { ForwardOptions } from "../model";
 import { fusedBatchNormTraining } from "./batchnorm-kernels";
 import { fusedLinearBatchNormTraining } from "./linear-batchnorm-kernels";
