@@ -103,6 +103,32 @@ test("the fused BatchNorm kernels: output, running statistics and gradients matc
   }
 });
 
+test("the engine's plan runs a BatchNorm1d in a Sequential as its kernel on [B, T, C], with the layer's numbers and its out kept; on its own the layer runs its ops", async () => {
+  const run = async (through: "sequential" | "layer") => {
+    const bn = new BatchNorm1d(6, { momentum: 0.1 });
+    const x = new Generator(8).randn([4, 5, 6]).mul(2).add(0.5); // statistics over the 20 rows of dims (0, 1)
+    let y = x;
+    const profile = await tf.profile(() => void (y = (through === "sequential" ? new Sequential([bn]) : bn).forward(x, { training: true })));
+    const result = { y: Array.from(y.dataSync()), out: Array.from(bn.out!.dataSync()), shape: bn.out!.shape, running: [...bn.runningMean.dataSync(), ...bn.runningVar.dataSync()] };
+    tf.dispose([x, y]);
+    bn.dispose();
+    return { result, kernels: profile.kernels.map((k) => k.name) };
+  };
+  assert.ok(await tf.setBackend("cpu"));
+  const cpu = (await run("sequential")).result;
+  assert.ok(await tf.setBackend("wasm"));
+  const planned = await run("sequential");
+  const alone = await run("layer");
+  assert.ok(planned.kernels.includes("BatchNormTrain"), `the plan uses the kernel on WASM (ran ${planned.kernels})`);
+  assert.ok(!alone.kernels.includes("BatchNormTrain"), "a layer called on its own runs its formula");
+  assert.deepEqual(planned.result.shape, [4, 5, 6], "out keeps the input's shape");
+  assertClose(planned.result.out, planned.result.y, 0, "out is the output");
+  for (const other of [cpu, alone.result]) {
+    assertClose(planned.result.y, other.y, 1e-5, "y");
+    assertClose(planned.result.running, other.running, 1e-6, "running statistics");
+  }
+});
+
 test("Kaiming init: Linear's weights have standard deviation gain / sqrt(fanIn), within sampling error", () => {
   const fanIn = 500;
   const linear = new Linear(fanIn, 400, { generator: new Generator(3), gain: 5 / 3, bias: false });
