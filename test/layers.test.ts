@@ -8,6 +8,7 @@ import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
 import { BatchNorm1d, Linear, Sequential, Tanh, deepMLP } from "../lib/layers";
 import { Generator } from "../lib/random";
+import { batchNormByHand } from "./batchnorm-by-hand";
 
 before(async () => {
   await initEngine("wasm");
@@ -36,13 +37,6 @@ const X_ROWS = [
   [6, -2, -1],
 ]; // the last column is constant: eps keeps it finite
 
-/** Column means and biased variances of X_ROWS, by hand. */
-function columnStats(rows: number[][]) {
-  const B = rows.length;
-  const mean = rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / B);
-  const variance = rows[0].map((_, j) => rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / B);
-  return { B, mean, variance };
-}
 
 for (const backend of ["cpu", "wasm"] as const) {
   test(`BatchNorm1d on ${backend}: training normalises with the batch, updates the running statistics by hand's formula`, async () => {
@@ -51,12 +45,11 @@ for (const backend of ["cpu", "wasm"] as const) {
       bn.gamma.assign(tf.tensor1d([2, 1, 1]));
       bn.beta.assign(tf.tensor1d([0.5, 0, 0]));
       const y = new Sequential([bn]).forward(tf.tensor2d(X_ROWS), { training: true }).arraySync() as number[][]; // on WASM: the kernel
-      const { B, mean, variance } = columnStats(X_ROWS);
-      const expected = X_ROWS.map((r) => r.map((v, j) => [2, 1, 1][j] * ((v - mean[j]) / Math.sqrt(variance[j] + 1e-5)) + [0.5, 0, 0][j]));
-      assertClose(y.flat(), expected.flat(), 1e-5, "y");
+      const hand = batchNormByHand(X_ROWS, { gamma: [2, 1, 1], beta: [0.5, 0, 0], momentum: 0.1 });
+      assertClose(y.flat(), hand.y.flat(), 1e-5, "y");
       // running = 0.9 * running + 0.1 * batch, from mean 0 and variance 1; the variance unbiased (B - 1).
-      assertClose(bn.runningMean.dataSync(), mean.map((m) => 0.1 * m), 1e-6, "running mean");
-      assertClose(bn.runningVar.dataSync(), variance.map((v) => 0.9 + (0.1 * v * B) / (B - 1)), 1e-6, "running variance");
+      assertClose(bn.runningMean.dataSync(), hand.runningMean, 1e-6, "running mean");
+      assertClose(bn.runningVar.dataSync(), hand.runningVar, 1e-6, "running variance");
       bn.dispose();
       return [];
     });
