@@ -2,12 +2,13 @@
 // TensorFlow.js backend (engine.ts); kernels.ts registers, in one list, every kernel and gradient the
 // engine adds or replaces, which then work inside the backend with no call from lecture code.
 // Lecture code calls the engine in three places only, each with its plain formula beside it:
-// - runLayers (layer-plan.ts): the plan for a list of layers. The lecture's Linear, BatchNorm1d and
-//   Tanh classes read as in the lecture and hold no engine code; in training the engine runs a
-//   Linear (no bias) -> BatchNorm1d (-> Tanh) run as one fused kernel, or a BatchNorm1d as one, and
-//   sets each layer's kept `out` itself. We chose a plan over per-layer ops because the fusion that
+// - runLayers (layer-plan.ts), which Sequential calls: the plan for a list of layers. The lecture's
+//   Linear, BatchNorm1d and Tanh (lib/tensor-layers.ts) read as in the lecture and import nothing
+//   from the engine; in training the engine runs a Linear (no bias) -> BatchNorm1d (-> Tanh) run as
+//   one fused kernel, or a BatchNorm1d as one, and sets each layer's kept `out` itself (through the
+//   layers' own bookkeeping, keepOutput). We chose a plan over per-layer ops because the fusion that
 //   pays (lecture 04's step is bound by kernel launches and tape entries) spans three layers, which
-//   no single layer's op can see; the plan is the only place that knows layer sequences.
+//   no single layer's op can see. A layer called on its own runs the lecture's formula.
 // - fusedCrossEntropy (losses.ts) and fusedSgdUpdates / fusedAdamWUpdate (optim.ts): one kernel each
 //   where the active backend has it, `undefined` elsewhere so that the caller runs its plain formula.
 // setFastPaths turns the optional fast paths off (tests and the bench compare both).
