@@ -3,7 +3,7 @@
 // from disk (file://) the page says live mode needs a server and keeps the static outputs.
 
 type Output = { kind: "html"; html: string; displayId?: string } | { kind: "stream"; name: string; text: string };
-type WorkerMessage = { id: number; type: "output"; output: Output } | { id: number; type: "done"; ok: boolean; error?: string };
+type WorkerMessage = { id: number; type: "output"; output: Output } | { id: number; type: "done"; ok: boolean; error?: string; checkMs?: number };
 
 const liveDir = new URL("assets/live/", document.baseURI);
 let worker: Worker | undefined;
@@ -18,6 +18,7 @@ function makeToolbar(): HTMLElement {
   bar.className = "live-bar";
   bar.innerHTML = `<button type="button" class="live-run-all">Run all</button> <button type="button" class="live-stop" disabled>Stop</button>
 <label>Mode <select class="live-mode"><option value="quick" selected>quick (short training)</option><option value="full">full (as the lecture)</option></select></label>
+<label title="Check each cell's types against the cells before it, as the Jupyter kernel does; a cell with a type error does not run."><input type="checkbox" class="live-check" checked> Check types</label>
 <span class="live-status">Live mode: cells run in this browser.</span>`;
   return bar;
 }
@@ -62,6 +63,8 @@ function handle(message: WorkerMessage): void {
   const outputs = outputsOf(entry.cell);
   if (message.type === "done") {
     pending.delete(message.id);
+    // How long the type check took, for the tests and for anyone curious (the page does not show it).
+    if (message.checkMs !== undefined) entry.cell.dataset.checkMs = message.checkMs.toFixed(0);
     if (!message.ok) appendText(outputs, "stderr", `${message.error ?? "error"}\n`);
     entry.resolve(message.ok);
     return;
@@ -93,12 +96,13 @@ function appendText(outputs: HTMLElement, name: string, text: string): void {
 function runCell(cell: HTMLElement): Promise<boolean> {
   const source = cell.querySelector("code")?.textContent ?? "";
   const quick = (document.querySelector<HTMLSelectElement>(".live-mode")?.value ?? "quick") === "quick";
+  const check = document.querySelector<HTMLInputElement>(".live-check")?.checked ?? true;
   const id = ++nextId;
   outputsOf(cell).replaceChildren();
   cell.classList.add("running");
   const prompt = cell.querySelector(".prompt");
   if (prompt) prompt.textContent = "In [*]:";
-  startWorker().postMessage({ type: "run", id: id, source: source, quick: quick });
+  startWorker().postMessage({ type: "run", id: id, source: source, quick: quick, check: check });
   return new Promise<boolean>((resolve) => pending.set(id, { cell: cell, resolve: resolve })).then((ok) => {
     cell.classList.remove("running");
     cell.classList.toggle("failed", !ok);
