@@ -18,6 +18,7 @@ function makeToolbar(): HTMLElement {
   bar.className = "live-bar";
   bar.innerHTML = `<button type="button" class="live-run-all">Run all</button> <button type="button" class="live-stop" disabled>Stop</button>
 <label>Mode <select class="live-mode"><option value="quick" selected>quick (short training)</option><option value="full">full (as the lecture)</option></select></label>
+<label title="WASM (SIMD, one thread) runs these small models fastest; WebGL uses the graphics card where the browser has one. Changing it starts the cells afresh.">Engine <select class="live-engine"><option value="wasm" selected>wasm</option><option value="webgl">webgl</option></select></label>
 <label title="Check each cell's types against the cells before it, as the Jupyter kernel does; a cell with a type error does not run."><input type="checkbox" class="live-check" checked> Check types</label>
 <span class="live-status">Live mode: cells run in this browser.</span>`;
   return bar;
@@ -33,7 +34,8 @@ function startWorker(): Worker {
   worker = new Worker(new URL("worker.js", liveDir));
   worker.onmessage = (event: MessageEvent<WorkerMessage>) => handle(event.data);
   worker.onerror = (event) => showStatus(`Live mode failed to start: ${event.message}`);
-  worker.postMessage({ type: "init", siteUrl: new URL(".", document.baseURI).href });
+  const engine = document.querySelector<HTMLSelectElement>(".live-engine")?.value ?? "wasm";
+  worker.postMessage({ type: "init", siteUrl: new URL(".", document.baseURI).href, engine: engine });
   return worker;
 }
 
@@ -116,13 +118,16 @@ async function drain(): Promise<void> {
   if (running) return;
   running = true;
   const stop = document.querySelector<HTMLButtonElement>(".live-stop");
+  const engine = document.querySelector<HTMLSelectElement>(".live-engine");
   if (stop) stop.disabled = false;
+  if (engine) engine.disabled = true;
   showStatus("Running...");
   let ok = true;
   while (queue.length > 0 && ok) ok = await runCell(queue.shift() as HTMLElement);
   queue = [];
   running = false;
   if (stop) stop.disabled = true;
+  if (engine) engine.disabled = false;
   showStatus(ok ? "Done." : "Stopped at an error: see the cell's output.");
 }
 
@@ -144,6 +149,13 @@ function setup(): void {
   }
   main.prepend(makeToolbar());
   document.querySelector(".live-run-all")?.addEventListener("click", () => enqueue(cells));
+  document.querySelector(".live-engine")?.addEventListener("change", () => {
+    if (!worker) return;
+    // The engine starts once per worker (the choice is disabled while cells run): a new worker, and the cells' variables with the old one are gone.
+    worker.terminate();
+    worker = undefined;
+    showStatus("Engine changed: run the cells again from the first one (the earlier cells' variables are gone).");
+  });
   document.querySelector(".live-stop")?.addEventListener("click", () => {
     queue = [];
     worker?.postMessage({ type: "stop" });

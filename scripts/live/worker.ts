@@ -6,10 +6,10 @@ import { formatValue } from "./format";
 import { CellChecker, type DeclarationFiles } from "./type-check";
 
 interface Library {
-  browserHost: { siteUrl: string; quick: boolean; stopRequested: boolean; post(output: unknown): void };
+  browserHost: { siteUrl: string; quick: boolean; engine: "wasm" | "webgl"; stopRequested: boolean; post(output: unknown): void };
   tf: unknown;
 }
-type Message = { type: "init"; siteUrl: string } | { type: "run"; id: number; source: string; quick: boolean; check: boolean } | { type: "stop" };
+type Message = { type: "init"; siteUrl: string; engine: "wasm" | "webgl" } | { type: "run"; id: number; source: string; quick: boolean; check: boolean } | { type: "stop" };
 
 const scope = self as unknown as {
   importScripts(...urls: string[]): void;
@@ -105,6 +105,7 @@ scope.onmessage = (event) => {
   if (message.type === "init") {
     load();
     scope.ZeroToHero.browserHost.siteUrl = message.siteUrl;
+    scope.ZeroToHero.browserHost.engine = message.engine;
     return;
   }
   if (message.type === "stop") {
