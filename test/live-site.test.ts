@@ -142,7 +142,7 @@ test("a type error shows in its cell with line and column, and the cell does not
   assert.match(await runAll(page, minutes), /^Stopped at an error/);
   const failed = page.locator(".cell.failed .outputs");
   assert.equal(await failed.count(), 1);
-  assert.equal(await failed.innerText(), "Type error (TypeScript; the cell did not run):\nline 2, column 7: Type 'string' is not assignable to type 'number'.");
+  assert.equal((await failed.innerText()).trim(), "Type error (TypeScript; the cell did not run):\nline 2, column 7: Type 'string' is not assignable to type 'number'.");
   const text = await outputsText(page);
   assert.match(text, /^42$/m);
   assert.doesNotMatch(text, /^(ran|after)$/m);
