@@ -164,6 +164,19 @@ test("with WebGL chosen, lecture 01's page runs on webgl (the library's plain pa
   await page.close();
 });
 
+test("where the worker has no WebGL, choosing webgl runs WASM and the engine line says why", { skip: noBrowser, timeout: 2 * minutes }, async () => {
+  const page = await openLive("99-live-check.html");
+  // Headless Chromium here has WebGL in workers; the worker script is served without OffscreenCanvas to stand for a browser that has none.
+  await page.route((url) => url.pathname.endsWith("/assets/live/worker.js"), async (route) => {
+    const response = await route.fetch();
+    await route.fulfill({ response: response, body: `self.OffscreenCanvas = undefined;\n${await response.text()}` });
+  });
+  await page.selectOption(".live-engine", "webgl");
+  await runAll(page, minutes);
+  assert.match(await outputsText(page), /^Engine: wasm \(SIMD, 1 thread\) \| TensorFlow\.js 4\.22\.0 \| Chromium \d+ \| WebGL is not available here \(no OffscreenCanvas in this worker\), so WASM runs$/m);
+  await page.close();
+});
+
 test("opened from disk, the page says live mode needs a server and keeps its static outputs", { skip: noBrowser, timeout: minutes }, async () => {
   const page = await browser.newPage();
   await page.route((url) => !url.href.startsWith("file:"), (route) => route.abort());
