@@ -1,7 +1,7 @@
 // Live mode's files for the site (build/site/assets/live/ and build/site/data/): the library bundled
 // for the browser, TensorFlow.js's .wasm files, the TypeScript compiler, danfojs, the worker that runs
-// cells and the page script that adds the buttons, the tokenizers' merge ranks (loaded only by the
-// pages that use them); and the site's copies of the two data sets.
+// cells and the page script that adds the buttons, the type checker's declaration files, the tokenizers'
+// merge ranks (loaded only by the pages that use them); and the site's copies of the two data sets.
 //
 // The browser build is lib/ itself, with its Node-only modules (data, checkpoints, the engine's start,
 // tslab's display, SIGINT's Stop, quick mode's environment variable, worker threads) swapped for lib/browser/'s.
@@ -13,6 +13,7 @@ import { DATASETS, type DatasetName } from "../lib/datasets";
 import { ensureDataset } from "../lib/data";
 import { ranksFile, ranksGlobal } from "../lib/browser/tiktoken-ranks";
 import { projectRoot } from "./cli";
+import { collectDeclarations } from "./live-declarations";
 
 const lib = path.join(projectRoot, "lib");
 const browserDir = path.join(lib, "browser");
@@ -82,6 +83,7 @@ export async function buildLive(siteDir: string): Promise<LiveFiles> {
   }
   const wasmDist = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
   for (const file of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm"]) fs.copyFileSync(path.join(wasmDist, file), path.join(out, file));
+  fs.writeFileSync(path.join(out, "declarations.json"), JSON.stringify(collectDeclarations()));
   await copyDatasets(path.join(siteDir, "data"));
   const sizes: Record<string, number> = {};
   for (const file of fs.readdirSync(out)) sizes[`assets/live/${file}`] = fs.statSync(path.join(out, file)).size;

@@ -1,12 +1,14 @@
 // Lecture 04's layers (lib/layers.ts): BatchNorm1d in training and evaluation mode against hand
-// computations, its fused WASM kernels (lib/engine/batchnorm-kernels.ts) against the ops version on the
-// CPU backend, Kaiming init's spread, the deep net's size, and no tensor leaks across steps.
+// computations, its fused WASM kernels (lib/engine/batchnorm-kernels.ts, which the engine's plan runs for
+// a BatchNorm1d in a Sequential: lib/engine/layer-plan.ts) against the layer's own ops on the CPU
+// backend, Kaiming init's spread, the deep net's size, and no tensor leaks across steps.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
-import { BatchNorm1d, Linear, Tanh, deepMLP } from "../lib/layers";
+import { BatchNorm1d, Linear, Sequential, Tanh, deepMLP } from "../lib/layers";
 import { Generator } from "../lib/random";
+import { batchNormByHand } from "./batchnorm-by-hand";
 
 before(async () => {
   await initEngine("wasm");
@@ -35,13 +37,6 @@ const X_ROWS = [
   [6, -2, -1],
 ]; // the last column is constant: eps keeps it finite
 
-/** Column means and biased variances of X_ROWS, by hand. */
-function columnStats(rows: number[][]) {
-  const B = rows.length;
-  const mean = rows[0].map((_, j) => rows.reduce((s, r) => s + r[j], 0) / B);
-  const variance = rows[0].map((_, j) => rows.reduce((s, r) => s + (r[j] - mean[j]) ** 2, 0) / B);
-  return { B, mean, variance };
-}
 
 for (const backend of ["cpu", "wasm"] as const) {
   test(`BatchNorm1d on ${backend}: training normalises with the batch, updates the running statistics by hand's formula`, async () => {
@@ -49,13 +44,12 @@ for (const backend of ["cpu", "wasm"] as const) {
       const bn = new BatchNorm1d(3, { momentum: 0.1 });
       bn.gamma.assign(tf.tensor1d([2, 1, 1]));
       bn.beta.assign(tf.tensor1d([0.5, 0, 0]));
-      const y = bn.forward(tf.tensor2d(X_ROWS), { training: true }).arraySync() as number[][];
-      const { B, mean, variance } = columnStats(X_ROWS);
-      const expected = X_ROWS.map((r) => r.map((v, j) => [2, 1, 1][j] * ((v - mean[j]) / Math.sqrt(variance[j] + 1e-5)) + [0.5, 0, 0][j]));
-      assertClose(y.flat(), expected.flat(), 1e-5, "y");
+      const y = new Sequential([bn]).forward(tf.tensor2d(X_ROWS), { training: true }).arraySync() as number[][]; // on WASM: the kernel
+      const hand = batchNormByHand(X_ROWS, { gamma: [2, 1, 1], beta: [0.5, 0, 0], momentum: 0.1 });
+      assertClose(y.flat(), hand.y.flat(), 1e-5, "y");
       // running = 0.9 * running + 0.1 * batch, from mean 0 and variance 1; the variance unbiased (B - 1).
-      assertClose(bn.runningMean.dataSync(), mean.map((m) => 0.1 * m), 1e-6, "running mean");
-      assertClose(bn.runningVar.dataSync(), variance.map((v) => 0.9 + (0.1 * v * B) / (B - 1)), 1e-6, "running variance");
+      assertClose(bn.runningMean.dataSync(), hand.runningMean, 1e-6, "running mean");
+      assertClose(bn.runningVar.dataSync(), hand.runningVar, 1e-6, "running variance");
       bn.dispose();
       return [];
     });
@@ -86,10 +80,11 @@ test("the fused BatchNorm kernels: output, running statistics and gradients matc
     bn.gamma.assign(g.randn([20]));
     bn.beta.assign(g.randn([20]));
     const input = tf.variable(x);
-    const { value, grads } = tf.variableGrads(() => bn.forward(input, { training: true }).mul(w).sum() as tf.Scalar, [input, bn.gamma, bn.beta]);
+    const net = new Sequential([bn]); // on WASM the engine runs the BatchNorm as its kernel, on CPU as the layer's ops
+    const { value, grads } = tf.variableGrads(() => net.forward(input, { training: true }).mul(w).sum() as tf.Scalar, [input, bn.gamma, bn.beta]);
     const dParams = [grads[bn.gamma.name], grads[bn.beta.name]];
     const result = [[value.dataSync()[0]], Array.from(grads[input.name].dataSync()), ...dParams.map((d) => Array.from(d.dataSync())), Array.from(bn.runningMean.dataSync()), Array.from(bn.runningVar.dataSync())];
-    bn.dispose();
+    net.dispose();
     input.dispose();
     return result;
   };
@@ -98,6 +93,32 @@ test("the fused BatchNorm kernels: output, running statistics and gradients matc
   assert.ok(tf.getKernel("BatchNormTrain", "wasm") && !tf.getKernel("BatchNormTrain", "cpu"), "fused on WASM, ops on CPU");
   for (const [i, name] of ["loss", "dx", "dgamma", "dbeta", "running mean", "running variance"].entries()) {
     assertClose(wasm[i], cpu[i], 1e-4, name);
+  }
+});
+
+test("the engine's plan runs a BatchNorm1d in a Sequential as its kernel on [B, T, C], with the layer's numbers and its out kept; on its own the layer runs its ops", async () => {
+  const run = async (through: "sequential" | "layer") => {
+    const bn = new BatchNorm1d(6, { momentum: 0.1 });
+    const x = new Generator(8).randn([4, 5, 6]).mul(2).add(0.5); // statistics over the 20 rows of dims (0, 1)
+    let y = x;
+    const profile = await tf.profile(() => void (y = (through === "sequential" ? new Sequential([bn]) : bn).forward(x, { training: true })));
+    const result = { y: Array.from(y.dataSync()), out: Array.from(bn.out!.dataSync()), shape: bn.out!.shape, running: [...bn.runningMean.dataSync(), ...bn.runningVar.dataSync()] };
+    tf.dispose([x, y]);
+    bn.dispose();
+    return { result, kernels: profile.kernels.map((k) => k.name) };
+  };
+  assert.ok(await tf.setBackend("cpu"));
+  const cpu = (await run("sequential")).result;
+  assert.ok(await tf.setBackend("wasm"));
+  const planned = await run("sequential");
+  const alone = await run("layer");
+  assert.ok(planned.kernels.includes("BatchNormTrain"), `the plan uses the kernel on WASM (ran ${planned.kernels})`);
+  assert.ok(!alone.kernels.includes("BatchNormTrain"), "a layer called on its own runs its formula");
+  assert.deepEqual(planned.result.shape, [4, 5, 6], "out keeps the input's shape");
+  assertClose(planned.result.out, planned.result.y, 0, "out is the output");
+  for (const other of [cpu, alone.result]) {
+    assertClose(planned.result.y, other.y, 1e-5, "y");
+    assertClose(planned.result.running, other.running, 1e-6, "running statistics");
   }
 });
 

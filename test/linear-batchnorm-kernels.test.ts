@@ -1,5 +1,5 @@
 // Lecture 04's fused Linear -> BatchNorm1d -> Tanh block (lib/engine/linear-batchnorm-kernels.ts, used
-// by the layers through forwardLayers in lib/layers.ts): a training step of the deep net on WASM,
+// by the layers through the engine's plan, runLayers in lib/engine/layer-plan.ts): a training step of the deep net on WASM,
 // where the blocks run fused, against the same step on the CPU backend, where every layer runs as
 // ops: the loss, every parameter's gradient, the running statistics, each layer's `out`, and the
 // Tanh layers' output gradients (the diagnostics' retainGrad). And it does run, and leaks nothing.

@@ -9,6 +9,7 @@ import { initEngine } from "../lib/engine/engine";
 import { BatchNorm1d, FlattenConsecutive } from "../lib/layers";
 import { convolutionalForward, wavenet } from "../lib/wavenet";
 import { Generator } from "../lib/random";
+import { batchNormByHand } from "./batchnorm-by-hand";
 
 before(async () => {
   await initEngine("wasm");
@@ -48,22 +49,10 @@ test("BatchNorm1d on [B, T, C]: statistics over dims (0, 1) in training, the run
   const x = tf.tensor3d(values);
   const y = norm.forward(x, { training: true });
   assert.deepEqual(y.shape, [2, 2, 2]);
-  const channel = (c: number) => values.flat().map((row) => row[c]);
-  const expected: number[] = [];
-  const means: number[] = [];
-  const unbiased: number[] = [];
-  for (let c = 0; c < 2; c++) {
-    const v = channel(c);
-    const mean = v.reduce((a, b) => a + b) / 4;
-    const biased = v.reduce((a, b) => a + (b - mean) ** 2, 0) / 4;
-    means.push(mean);
-    unbiased.push((biased * 4) / 3);
-    expected[c] = biased;
-  }
-  const yHand = values.flat().flatMap((row) => row.map((v, c) => (v - means[c]) / Math.sqrt(expected[c] + 1e-5)));
-  assertClose(y.dataSync(), yHand, 1e-4, "training output");
-  assertClose(norm.runningMean.dataSync(), means.map((m) => 0.1 * m), 1e-5, "running mean");
-  assertClose(norm.runningVar.dataSync(), unbiased.map((v) => 0.9 + 0.1 * v), 1e-5, "running variance (unbiased, n = B * T)");
+  const hand = batchNormByHand(values.flat(), { momentum: 0.1 }); // the B * T = 4 rows
+  assertClose(y.dataSync(), hand.y.flat(), 1e-4, "training output");
+  assertClose(norm.runningMean.dataSync(), hand.runningMean, 1e-5, "running mean");
+  assertClose(norm.runningVar.dataSync(), hand.runningVar, 1e-5, "running variance (unbiased, n = B * T)");
   assert.deepEqual(norm.runningMean.shape, [2], "the running mean is [C], not [1, T, C]");
   const yEval = norm.forward(x, { training: false });
   const rm = norm.runningMean.dataSync();

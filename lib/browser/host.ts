@@ -10,6 +10,8 @@ export interface BrowserHost {
   /** URL of the site's folder, ending in "/": data files are under data/, TensorFlow.js's .wasm under assets/live/. */
   siteUrl: string;
   quick: boolean;
+  /** The page's engine choice, used when a cell's `initEngine()` names none. */
+  engine: "wasm" | "webgl";
   /** Set by the page's Stop button; a training loop ends after its current step. */
   stopRequested: boolean;
   post(output: LiveOutput): void;
@@ -18,6 +20,7 @@ export interface BrowserHost {
 export const host: BrowserHost = {
   siteUrl: "./",
   quick: true,
+  engine: "wasm",
   stopRequested: false,
   post: () => undefined,
 };

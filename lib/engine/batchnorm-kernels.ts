@@ -7,10 +7,14 @@
 //   BatchNormTrain      x [B, D], gamma [D], beta [D], runningMean [D], runningVar [D]
 //                       -> y [B, D], the new runningMean [D], the new runningVar [D]
 //   BatchNormTrainGrad  x, gamma, dy [B, D] -> dx [B, D], dgamma [D], dbeta [D]
-// Same formulas as the ops version (PyTorch's): normalise with the biased batch variance (divide by
-// B), update the running variance with the unbiased one (divide by B - 1). The backward kernel
-// recomputes the batch mean and variance from x (one cheap pass) instead of saving them.
-// test/layers.test.ts compares both kernels with the ops version on the CPU backend; kernels.ts
+// The formulas are BatchNorm1d's (lib/layers.ts, PyTorch's), the one reference both kernels here and the
+// fused block's (linear-batchnorm-kernels.ts) are tested against: normalise with the biased batch
+// variance (divide by B; the variance as the mean of squared deviations from the mean), update the
+// running variance with the unbiased one (divide by B - 1). The backward kernel
+// recomputes the batch mean and variance from x (two cheap passes) instead of saving them.
+// The engine's plan runs them for a BatchNorm1d that no fused block takes (layer-plan.ts: e.g. after a
+// Linear with retainGrad, as lecture 04's diagnostics set, or with fusedBlocks off, or in the threaded
+// build). test/layers.test.ts compares both kernels with the layer's ops on the CPU backend; kernels.ts
 // registers them.
 import * as tf from "@tensorflow/tfjs";
 import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
@@ -39,22 +43,23 @@ export function fusedBatchNormTraining(
 }
 
 /**
- * Per column j of x [rows, columns]: the mean, the biased variance and 1 / sqrt(variance + eps), from
- * one pass of sums in float64 (variance = E[x^2] - mean^2: float64 keeps that exact enough for float32 data).
+ * Per column j of x [rows, columns]: the mean, the biased variance and 1 / sqrt(variance + eps), as
+ * BatchNorm1d's formula (the reference, lib/layers.ts) computes them: the mean, then the mean of the
+ * squared deviations from it (two passes, as the ops and the C kernel; sums in float64).
  */
 function columnStatistics(x: tf.backend_util.TypedArray, rows: number, columns: number, eps: number) {
   const mean = new Float64Array(columns);
   const variance = new Float64Array(columns);
   for (let i = 0; i < rows; i++) {
-    for (let j = 0, k = i * columns; j < columns; j++, k++) {
-      mean[j] += x[k];
-      variance[j] += x[k] * x[k];
-    }
+    for (let j = 0, k = i * columns; j < columns; j++, k++) mean[j] += x[k];
+  }
+  for (let j = 0; j < columns; j++) mean[j] /= rows;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0, k = i * columns; j < columns; j++, k++) variance[j] += (x[k] - mean[j]) ** 2;
   }
   const invStd = new Float64Array(columns);
   for (let j = 0; j < columns; j++) {
-    mean[j] /= rows;
-    variance[j] = Math.max(0, variance[j] / rows - mean[j] * mean[j]);
+    variance[j] /= rows;
     invStd[j] = 1 / Math.sqrt(variance[j] + eps);
   }
   return { mean, variance, invStd };

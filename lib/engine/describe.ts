@@ -8,5 +8,6 @@ export function describeEngine(info: EngineInfo): string {
   if (info.threads !== undefined) details.push(`${info.threads} thread${info.threads === 1 ? "" : "s"}${info.threadsNote ? `: ${info.threadsNote}` : ""}`);
   if (info.versions.backend) details.push(`tfjs-node ${info.versions.backend}`);
   const detail = details.length ? ` (${details.join(", ")})` : "";
-  return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | ${info.runtime ?? `Node ${info.versions.node}`}`;
+  const note = info.note ? ` | ${info.note}` : "";
+  return `Engine: ${info.engine}${detail} | TensorFlow.js ${info.versions.tfjs} | ${info.runtime ?? `Node ${info.versions.node}`}${note}`;
 }

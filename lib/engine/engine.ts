@@ -12,11 +12,12 @@ import { registerWasmKernels } from "./kernels";
 import { describeEngine as describe } from "./describe";
 import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
 
-export type EngineName = "node" | "wasm" | "cpu";
+/** "webgl" exists in the library's browser build only (lib/browser/engine.ts). */
+export type EngineName = "node" | "wasm" | "cpu" | "webgl";
 
 export interface EngineInfo {
   engine: EngineName;
-  /** The backend name TensorFlow.js reports: "tensorflow", "wasm" or "cpu". */
+  /** The backend name TensorFlow.js reports: "tensorflow", "wasm", "cpu" or (browser) "webgl". */
   backend: string;
   simd?: boolean;
   threads?: number;
@@ -25,6 +26,8 @@ export interface EngineInfo {
   versions: { tfjs: string; node: string; backend?: string };
   /** Where it runs when not in Node, e.g. "Chromium 131" (the library's browser build). */
   runtime?: string;
+  /** Why another engine runs than the one asked for (the browser build: WebGL missing). */
+  note?: string;
 }
 
 export interface EngineOptions {

@@ -19,7 +19,7 @@
 // kernel's (float32-tanh.ts) on float32 lanes. h and
 // z are outputs so that the Linear and BatchNorm1d layers keep their `out` for the diagnostics;
 // gradients flow through y only (a loss built on h or z would need the layers unfused: set
-// retainGrad on them, see layers.ts).
+// retainGrad on them, see layer-plan.ts).
 // test/linear-batchnorm-kernels.test.ts compares all this with the layers' ops on the CPU backend;
 // kernels.ts registers the kernels.
 import * as tf from "@tensorflow/tfjs";

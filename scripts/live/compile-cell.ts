@@ -85,7 +85,7 @@ function importedNames(ts: typeof TS, statement: TS.ImportDeclaration): string[]
   return names;
 }
 
-function bindingNames(ts: typeof TS, name: TS.BindingName): string[] {
+export function bindingNames(ts: typeof TS, name: TS.BindingName): string[] {
   if (ts.isIdentifier(name)) return [name.text];
   return name.elements.flatMap((element) => (ts.isOmittedExpression(element) ? [] : bindingNames(ts, element.name)));
 }

@@ -3,7 +3,7 @@
 // from disk (file://) the page says live mode needs a server and keeps the static outputs.
 
 type Output = { kind: "html"; html: string; displayId?: string } | { kind: "stream"; name: string; text: string };
-type WorkerMessage = { id: number; type: "output"; output: Output } | { id: number; type: "done"; ok: boolean; error?: string };
+type WorkerMessage = { id: number; type: "output"; output: Output } | { id: number; type: "done"; ok: boolean; error?: string; checkMs?: number };
 
 const liveDir = new URL("assets/live/", document.baseURI);
 let worker: Worker | undefined;
@@ -18,6 +18,8 @@ function makeToolbar(): HTMLElement {
   bar.className = "live-bar";
   bar.innerHTML = `<button type="button" class="live-run-all">Run all</button> <button type="button" class="live-stop" disabled>Stop</button>
 <label>Mode <select class="live-mode"><option value="quick" selected>quick (short training)</option><option value="full">full (as the lecture)</option></select></label>
+<label title="WASM (SIMD, one thread) runs these small models fastest; WebGL uses the graphics card where the browser has one. Changing it starts the cells afresh.">Engine <select class="live-engine"><option value="wasm" selected>wasm</option><option value="webgl">webgl</option></select></label>
+<label title="Check each cell's types against the cells before it, as the Jupyter kernel does; a cell with a type error does not run."><input type="checkbox" class="live-check" checked> Check types</label>
 <span class="live-status">Live mode: cells run in this browser.</span>`;
   return bar;
 }
@@ -32,7 +34,8 @@ function startWorker(): Worker {
   worker = new Worker(new URL("worker.js", liveDir));
   worker.onmessage = (event: MessageEvent<WorkerMessage>) => handle(event.data);
   worker.onerror = (event) => showStatus(`Live mode failed to start: ${event.message}`);
-  worker.postMessage({ type: "init", siteUrl: new URL(".", document.baseURI).href });
+  const engine = document.querySelector<HTMLSelectElement>(".live-engine")?.value ?? "wasm";
+  worker.postMessage({ type: "init", siteUrl: new URL(".", document.baseURI).href, engine: engine });
   return worker;
 }
 
@@ -62,6 +65,8 @@ function handle(message: WorkerMessage): void {
   const outputs = outputsOf(entry.cell);
   if (message.type === "done") {
     pending.delete(message.id);
+    // How long the type check took, for the tests and for anyone curious (the page does not show it).
+    if (message.checkMs !== undefined) entry.cell.dataset.checkMs = message.checkMs.toFixed(0);
     if (!message.ok) appendText(outputs, "stderr", `${message.error ?? "error"}\n`);
     entry.resolve(message.ok);
     return;
@@ -93,12 +98,13 @@ function appendText(outputs: HTMLElement, name: string, text: string): void {
 function runCell(cell: HTMLElement): Promise<boolean> {
   const source = cell.querySelector("code")?.textContent ?? "";
   const quick = (document.querySelector<HTMLSelectElement>(".live-mode")?.value ?? "quick") === "quick";
+  const check = document.querySelector<HTMLInputElement>(".live-check")?.checked ?? true;
   const id = ++nextId;
   outputsOf(cell).replaceChildren();
   cell.classList.add("running");
   const prompt = cell.querySelector(".prompt");
   if (prompt) prompt.textContent = "In [*]:";
-  startWorker().postMessage({ type: "run", id: id, source: source, quick: quick });
+  startWorker().postMessage({ type: "run", id: id, source: source, quick: quick, check: check });
   return new Promise<boolean>((resolve) => pending.set(id, { cell: cell, resolve: resolve })).then((ok) => {
     cell.classList.remove("running");
     cell.classList.toggle("failed", !ok);
@@ -112,13 +118,16 @@ async function drain(): Promise<void> {
   if (running) return;
   running = true;
   const stop = document.querySelector<HTMLButtonElement>(".live-stop");
+  const engine = document.querySelector<HTMLSelectElement>(".live-engine");
   if (stop) stop.disabled = false;
+  if (engine) engine.disabled = true;
   showStatus("Running...");
   let ok = true;
   while (queue.length > 0 && ok) ok = await runCell(queue.shift() as HTMLElement);
   queue = [];
   running = false;
   if (stop) stop.disabled = true;
+  if (engine) engine.disabled = false;
   showStatus(ok ? "Done." : "Stopped at an error: see the cell's output.");
 }
 
@@ -140,6 +149,13 @@ function setup(): void {
   }
   main.prepend(makeToolbar());
   document.querySelector(".live-run-all")?.addEventListener("click", () => enqueue(cells));
+  document.querySelector(".live-engine")?.addEventListener("change", () => {
+    if (!worker) return;
+    // The engine starts once per worker (the choice is disabled while cells run): a new worker, and the cells' variables with the old one are gone.
+    worker.terminate();
+    worker = undefined;
+    showStatus("Engine changed: run the cells again from the first one (the earlier cells' variables are gone).");
+  });
   document.querySelector(".live-stop")?.addEventListener("click", () => {
     queue = [];
     worker?.postMessage({ type: "stop" });

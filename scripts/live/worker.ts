@@ -3,13 +3,14 @@
 import type * as TS from "typescript";
 import { CompileError, compileCell } from "./compile-cell";
 import { formatValue } from "./format";
+import { CellChecker, type DeclarationFiles } from "./type-check";
 
 interface Library {
-  browserHost: { siteUrl: string; quick: boolean; stopRequested: boolean; post(output: unknown): void };
+  browserHost: { siteUrl: string; quick: boolean; engine: "wasm" | "webgl"; stopRequested: boolean; post(output: unknown): void };
   tf: unknown;
   memoryFiles: { fs: unknown; path: unknown; os: unknown };
 }
-type Message = { type: "init"; siteUrl: string } | { type: "run"; id: number; source: string; quick: boolean } | { type: "stop" };
+type Message = { type: "init"; siteUrl: string; engine: "wasm" | "webgl" } | { type: "run"; id: number; source: string; quick: boolean; check: boolean } | { type: "stop" };
 
 const scope = self as unknown as {
   importScripts(...urls: string[]): void;
@@ -50,14 +51,37 @@ for (const method of ["log", "info", "warn", "error"] as const) {
   };
 }
 
-async function run(source: string, quick: boolean): Promise<void> {
+class CellTypeError extends Error {}
+
+let checker: CellChecker | undefined;
+/** Cells that ran unchecked (checking switched off), for the checker to know their declarations when switched on. */
+const unchecked: string[] = [];
+
+/** The cell's type errors thrown as tslab reports them; the first check loads the declaration files. */
+async function typeCheck(source: string): Promise<number> {
+  const start = performance.now();
+  if (!checker) {
+    const response = await fetch("declarations.json");
+    if (!response.ok) throw new Error(`The type checker's declaration files did not load (HTTP ${response.status}): build the site again, or switch off "Check types".`);
+    checker = new CellChecker(scope.ts, (await response.json()) as DeclarationFiles);
+  }
+  for (const earlier of unchecked.splice(0)) checker.check(earlier);
+  const errors = checker.check(source);
+  if (errors.length > 0) throw new CellTypeError(errors.join("\n"));
+  return performance.now() - start;
+}
+
+async function run(source: string, quick: boolean, check: boolean): Promise<number | undefined> {
   const library = scope.ZeroToHero;
   library.browserHost.quick = quick;
   library.browserHost.stopRequested = false;
   const cell = compileCell(scope.ts, source);
+  const checkMs = check ? await typeCheck(source) : undefined;
+  if (!check) unchecked.push(source);
   cell.modules.forEach(module);
   const value = await new AsyncFunction(cell.body)();
   if (value !== undefined) post({ type: "output", output: { kind: "stream", name: "stdout", text: formatValue(value) + "\n" } });
+  return checkMs;
 }
 
 scope.onmessage = (event) => {
@@ -65,6 +89,7 @@ scope.onmessage = (event) => {
   if (message.type === "init") {
     load();
     scope.ZeroToHero.browserHost.siteUrl = message.siteUrl;
+    scope.ZeroToHero.browserHost.engine = message.engine;
     return;
   }
   if (message.type === "stop") {
@@ -72,8 +97,8 @@ scope.onmessage = (event) => {
     return;
   }
   current = message.id;
-  run(message.source, message.quick).then(
-    () => post({ type: "done", ok: true }),
+  run(message.source, message.quick, message.check).then(
+    (checkMs) => post({ type: "done", ok: true, checkMs: checkMs }),
     (error: unknown) => post({ type: "done", ok: false, error: describeError(error) }),
   );
 };
@@ -81,6 +106,7 @@ scope.onmessage = (event) => {
 /** The error as the reader sees it: its kind, message, and where in the cell. */
 function describeError(error: unknown): string {
   if (error instanceof CompileError) return `Compile error (TypeScript):\n${error.message}`;
+  if (error instanceof CellTypeError) return `Type error (TypeScript; the cell did not run):\n${error.message}`;
   if (!(error instanceof Error)) return `Error: ${formatValue(error)}`;
   // Frames of the cell's own code: the AsyncFunction's "<anonymous>" lines, two lines of header before the body's first.
   const frame = /<anonymous>:(\d+):(\d+)/.exec(error.stack ?? "");

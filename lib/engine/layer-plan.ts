@@ -1,0 +1,67 @@
+// The engine's plan for running a list of lecture layers (lib/layers.ts's Sequential and
+// SequentialLanguageModel call runLayers): in training, each Linear (no bias) -> BatchNorm1d (-> Tanh)
+// run goes through one fused kernel (linear-batchnorm-kernels.ts), and a BatchNorm1d on its own
+// through one kernel each way (batchnorm-kernels.ts), where the engine has them; every other layer,
+// and everything outside training, runs its own `forward`. The numbers are the layers' own (the tests
+// compare both paths on the CPU backend); each layer still keeps its `out` (and its `outGrad` with
+// `retainGrad`), set here through the layers' own bookkeeping (keepOutput). A Linear or BatchNorm1d
+// with `retainGrad` is not fused into a block: autograd needs its output as a step of its own.
+// The layer classes live in lib/tensor-layers.ts, which imports nothing from the engine, so that
+// this module can know them without an import cycle (lib/layers.ts's Sequential imports runLayers).
+import * as tf from "@tensorflow/tfjs";
+import { BatchNorm1d, Linear, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
+import type { ForwardOptions } from "../model";
+import { fusedBatchNormTraining } from "./batchnorm-kernels";
+import { fusedLinearBatchNormTraining } from "./linear-batchnorm-kernels";
+
+/** The layers one after another on x, as `layers.reduce((h, layer) => layer.forward(h, options), x)` gives. */
+export function runLayers(layers: readonly TensorLayer[], x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+  let h = x;
+  for (let i = 0; i < layers.length; ) {
+    const fused = options.training ? fusedBlock(layers, i, h) ?? fusedBatchNorm(layers[i], h) : undefined;
+    if (fused) {
+      h = fused.output;
+      i += fused.layers;
+    } else {
+      h = layers[i].forward(h, options);
+      i++;
+    }
+  }
+  return h;
+}
+
+interface Fused {
+  output: tf.Tensor;
+  /** How many layers it stands for. */
+  layers: number;
+}
+
+/** [..., C] as rows [N, C]: the kernels' statistics over the rows are BatchNorm's over every leading dim. */
+function asRows(x: tf.Tensor, columns: number): { rows: tf.Tensor; back: (t: tf.Tensor, columns: number) => tf.Tensor } {
+  if (x.rank === 2) return { rows: x, back: (t) => t };
+  return { rows: x.reshape([-1, columns]), back: (t, outColumns) => t.reshape([...x.shape.slice(0, -1), outColumns]) };
+}
+
+/** layers[i..] as one fused Linear -> BatchNorm1d (-> Tanh) block on x, if they form one and the engine has the kernel. */
+function fusedBlock(layers: readonly TensorLayer[], i: number, x: tf.Tensor): Fused | undefined {
+  const [linear, norm, activation] = layers.slice(i, i + 3);
+  if (!(linear instanceof Linear && !linear.bias && norm instanceof BatchNorm1d) || linear.retainGrad || norm.retainGrad) return undefined;
+  const tanh = activation instanceof Tanh;
+  const { rows, back } = asRows(x, linear.fanIn);
+  const fused = fusedLinearBatchNormTraining(rows, linear.weight, norm, { eps: norm.eps, momentum: norm.momentum, tanh });
+  if (!fused) return undefined;
+  keepOutput(linear, back(fused.h, linear.fanOut));
+  if (!tanh) return { output: keepOutput(norm, back(fused.y, linear.fanOut)), layers: 2 };
+  keepOutput(norm, back(fused.z, linear.fanOut));
+  return { output: keepOutput(activation, back(fused.y, linear.fanOut)), layers: 3 };
+}
+
+/** A BatchNorm1d in training as one kernel each way, if x fits (else its forward runs, and reports what does not). */
+function fusedBatchNorm(norm: TensorLayer, x: tf.Tensor): Fused | undefined {
+  if (!(norm instanceof BatchNorm1d) || x.rank < 2 || x.rank > 3 || x.shape[x.rank - 1] !== norm.dim) return undefined;
+  const { rows, back } = asRows(x, norm.dim);
+  if (rows.shape[0] < 2) return undefined;
+  const running = { mean: norm.runningMean, variance: norm.runningVar };
+  const y = fusedBatchNormTraining(rows, norm.gamma, norm.beta, running, { eps: norm.eps, momentum: norm.momentum });
+  return y && { output: keepOutput(norm, back(y, norm.dim)), layers: 1 };
+}
