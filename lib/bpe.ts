@@ -3,24 +3,14 @@
 // BPE starts from bytes and merges the most frequent pairs into ~50,000 tokens: a short sequence
 // from a large vocabulary, where characters give a long sequence from a small one.
 import type { Tiktoken } from "js-tiktoken/lite";
+import { type RanksName, tiktokenRanks } from "./tiktoken-ranks";
 
-/** What js-tiktoken's rank files export (js-tiktoken/ranks/gpt2, .../cl100k_base). */
-export interface TiktokenRanks {
-  pat_str: string;
-  special_tokens: Record<string, number>;
-  bpe_ranks: string;
-}
-
-/** The merge ranks js-tiktoken ships for GPT-2 or GPT-4 (cl100k_base), read from its package: offline. */
-export function tiktokenRanks(name: "gpt2" | "cl100k_base"): TiktokenRanks {
-  const file = require(`js-tiktoken/ranks/${name}`) as TiktokenRanks | { default: TiktokenRanks };
-  return "default" in file ? file.default : file;
-}
+export { type TiktokenRanks, tiktokenRanks } from "./tiktoken-ranks";
 
 const encoders = new Map<string, Tiktoken>();
 
 /** js-tiktoken's tokenizer for `name`, built on first use (~0.5 s to parse the ranks), then shared. */
-export function tiktokenEncoder(name: "gpt2" | "cl100k_base"): Tiktoken {
+export function tiktokenEncoder(name: RanksName): Tiktoken {
   let encoder = encoders.get(name);
   if (!encoder) {
     const { Tiktoken: TiktokenClass } = require("js-tiktoken/lite") as typeof import("js-tiktoken/lite");

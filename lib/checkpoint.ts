@@ -14,6 +14,7 @@ import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
+import { differencesBetween } from "./checkpoint-differences";
 import { removeOnExit } from "./remove-on-exit";
 
 const FORMAT = "zero-to-hero checkpoint 2";
@@ -239,12 +240,3 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** "config.nEmbd: saved 128, now 64" for every key whose value differs. */
-function differencesBetween(label: string, saved: object, current: object): string[] {
-  const keys = [...new Set([...Object.keys(saved ?? {}), ...Object.keys(current)])].sort();
-  const s = (saved ?? {}) as Record<string, unknown>;
-  const c = current as Record<string, unknown>;
-  return keys
-    .filter((key) => JSON.stringify(s[key]) !== JSON.stringify(c[key]))
-    .map((key) => `${label}.${key}: saved ${JSON.stringify(s[key]) ?? "nothing"}, now ${JSON.stringify(c[key]) ?? "nothing"}`);
-}

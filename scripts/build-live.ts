@@ -1,7 +1,7 @@
 // Live mode's files for the site (build/site/assets/live/ and build/site/data/): the library bundled
 // for the browser, TensorFlow.js's .wasm files, the TypeScript compiler, danfojs, the worker that runs
-// cells and the page script that adds the buttons, the type checker's declaration files; and the site's copies of
-// the two data sets.
+// cells and the page script that adds the buttons, the type checker's declaration files, the tokenizers'
+// merge ranks (loaded only by the pages that use them); and the site's copies of the two data sets.
 //
 // The browser build is lib/ itself, with its Node-only modules (data, checkpoints, the engine's start,
 // tslab's display, SIGINT's Stop, quick mode's environment variable, worker threads) swapped for lib/browser/'s.
@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import * as esbuild from "esbuild";
 import { DATASETS, type DatasetName } from "../lib/datasets";
 import { ensureDataset } from "../lib/data";
+import { ranksFile, ranksGlobal } from "../lib/browser/tiktoken-ranks";
 import { projectRoot } from "./cli";
 import { collectDeclarations } from "./live-declarations";
 
@@ -27,6 +28,7 @@ const swapped: Record<string, string> = {
   [path.join(lib, "runtime", "quick-mode.ts")]: "quick-mode.ts",
   [path.join(lib, "runtime", "parallel.ts")]: "parallel.ts",
   [path.join(lib, "engine", "engine.ts")]: "engine.ts",
+  [path.join(lib, "tiktoken-ranks.ts")]: "tiktoken-ranks.ts",
 };
 
 const nodeBuiltins = /^(node:)?(fs|path|os|crypto|http|https|stream|stream\/promises|url|worker_threads|child_process|util|zlib|buffer|events|string_decoder|perf_hooks)$/;
@@ -67,7 +69,8 @@ export async function buildLive(siteDir: string): Promise<LiveFiles> {
   const out = path.join(siteDir, "assets", "live");
   fs.mkdirSync(out, { recursive: true });
   const define = { "process.env.NODE_ENV": '"production"' };
-  await esbuild.build({ ...common, entryPoints: [path.join(browserDir, "index.ts")], outfile: path.join(out, "zero-to-hero.js"), globalName: "ZeroToHero", plugins: [browserPlugin], define });
+  // keepNames: cells print class names (notebook 04 lists its layers by `constructor.name`), which minifying would shorten.
+  await esbuild.build({ ...common, entryPoints: [path.join(browserDir, "index.ts")], outfile: path.join(out, "zero-to-hero.js"), globalName: "ZeroToHero", plugins: [browserPlugin], define, keepNames: true });
   await esbuild.build({
     ...common, entryPoints: [require.resolve("danfojs")], outfile: path.join(out, "danfojs.js"), globalName: "dfd", define,
     plugins: [globalsPlugin({ "@tensorflow/tfjs": "self.ZeroToHero.tf", "plotly.js-dist-min": "self.Plotly" }), browserPlugin],
@@ -75,6 +78,9 @@ export async function buildLive(siteDir: string): Promise<LiveFiles> {
   await esbuild.build({ ...common, entryPoints: [require.resolve("typescript")], outfile: path.join(out, "typescript.js"), globalName: "ts", plugins: [browserPlugin], define });
   await esbuild.build({ ...common, entryPoints: [path.join(__dirname, "live", "worker.ts")], outfile: path.join(out, "worker.js") });
   await esbuild.build({ ...common, entryPoints: [path.join(__dirname, "live", "page.ts")], outfile: path.join(out, "page.js") });
+  for (const name of ["gpt2", "cl100k_base"] as const) {
+    await esbuild.build({ ...common, entryPoints: [require.resolve(`js-tiktoken/ranks/${name}`)], outfile: path.join(siteDir, ranksFile(name)), globalName: ranksGlobal(name) });
+  }
   const wasmDist = path.join(path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist");
   for (const file of ["tfjs-backend-wasm.wasm", "tfjs-backend-wasm-simd.wasm"]) fs.copyFileSync(path.join(wasmDist, file), path.join(out, file));
   fs.writeFileSync(path.join(out, "declarations.json"), JSON.stringify(collectDeclarations()));

@@ -8,21 +8,17 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
-import { type Browser, type Page, findChromium, launchBrowser, noChromiumHint } from "../scripts/browser";
-import { type SitePage, buildSite } from "../scripts/build-site";
-import { checkSite, serveDirectory } from "../scripts/check-site";
+import { findChromium, noChromiumHint } from "../scripts/browser";
+import { checkSite } from "../scripts/check-site";
 import { notebooksDir, projectRoot } from "../scripts/cli";
 import { type Notebook, writeNotebook } from "../scripts/notebook-file";
+import { type LiveSite, minutes, openLive as openOnSite, outputsText, runAll, startLiveSite } from "./live-browser";
 
-const minutes = 60_000;
 const chromium = findChromium();
 const noBrowser = chromium ? false : `no Chromium, so live mode is not tested: ${noChromiumHint}`;
 const tmp = path.join(projectRoot, "build", "tmp");
-let dir: string;
-let server: { url: string; close: () => Promise<void> };
-let browser: Browser;
-let pages: SitePage[];
-const outside: string[] = [];
+let notebookDir: string;
+let site: LiveSite;
 
 const code = (source: string, i: number) => ({ cell_type: "code" as const, id: `c${i}`, metadata: {}, execution_count: i, outputs: [], source: source });
 
@@ -44,42 +40,24 @@ function smallNotebook(title: string, last: string): Notebook {
 before(async () => {
   if (noBrowser) return;
   fs.mkdirSync(tmp, { recursive: true });
-  dir = fs.mkdtempSync(path.join(tmp, "live-"));
-  const small = path.join(dir, "99-live-check.ipynb");
-  writeNotebook(small, smallNotebook("a compile error", `console.log("before");\nconst broken: number = (1 + ;`));
-  const typed = path.join(dir, "98-type-check.ipynb");
-  writeNotebook(typed, smallNotebook("a type error", `console.log("ran");\nconst n: number = "a";`));
+  notebookDir = fs.mkdtempSync(path.join(tmp, "live-notebook-"));
+  const small = path.join(notebookDir, "99-live-check.ipynb");
+  writeNotebook(small, smallNotebook("a compile error", `console.log("before");
+const broken: number = (1 + ;`));
+  const typed = path.join(notebookDir, "98-type-check.ipynb");
+  writeNotebook(typed, smallNotebook("a type error", `console.log("ran");
+const n: number = "a";`));
   const notebooks = ["01-bigram.ipynb", "03-mlp.ipynb"].map((file) => path.join(notebooksDir, file));
-  pages = (await buildSite([...notebooks, small, typed], path.join(dir, "site"), { live: true })).pages;
-  server = await serveDirectory(path.join(dir, "site"));
-  browser = await launchBrowser(chromium);
+  site = await startLiveSite([...notebooks, small, typed], chromium);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  assert.deepEqual(outside, [], "requests outside the site");
+  await site?.close();
+  if (notebookDir) fs.rmSync(notebookDir, { recursive: true, force: true });
+  assert.deepEqual(site?.outside ?? [], [], "requests outside the site");
 });
 
-async function openLive(file: string): Promise<Page> {
-  const page = await browser.newPage();
-  // Anything not from the site is refused and remembered (the after hook fails on it).
-  await page.route((url) => !url.href.startsWith(server.url), (route) => {
-    outside.push(route.request().url());
-    return route.abort();
-  });
-  await page.goto(`${server.url}/${file}`);
-  return page;
-}
-
-async function runAll(page: Page, timeoutMs: number): Promise<string> {
-  await page.click(".live-run-all");
-  await page.waitForFunction(() => /^(Done|Stopped)/.test(document.querySelector(".live-status")?.textContent ?? ""), undefined, { timeout: timeoutMs });
-  return (await page.textContent(".live-status")) ?? "";
-}
-
-const outputsText = (page: Page) => page.evaluate(() => Array.from(document.querySelectorAll(".outputs"), (o) => (o as HTMLElement).innerText).join("\n"));
+const openLive = (file: string) => openOnSite(site, file);
 
 test("Run all on lecture 01's page: the engine line names the browser, and the count model's NLL is 2.4540", { skip: noBrowser, timeout: 5 * minutes }, async () => {
   const page = await openLive("01-bigram.html");
@@ -178,16 +156,16 @@ test("where the worker has no WebGL, choosing webgl runs WASM and the engine lin
 });
 
 test("opened from disk, the page says live mode needs a server and keeps its static outputs", { skip: noBrowser, timeout: minutes }, async () => {
-  const page = await browser.newPage();
+  const page = await site.browser.newPage();
   await page.route((url) => !url.href.startsWith("file:"), (route) => route.abort());
-  await page.goto(`file://${path.join(dir, "site", "99-live-check.html")}`);
+  await page.goto(`file://${path.join(site.dir, "site", "99-live-check.html")}`);
   assert.match((await page.textContent(".live-note")) ?? "", /needs the site served over http/);
   assert.equal(await page.locator(".live-run-all").count(), 0);
   await page.close();
 });
 
 test("a live page passes the site check (no console error, nothing from outside; with JavaScript off, as before)", { skip: noBrowser, timeout: 2 * minutes }, async () => {
-  const small = pages.filter((page) => page.file.endsWith("99-live-check.html"));
-  const check = await checkSite(path.join(dir, "site"), small, { browser, screenshots: false });
+  const small = site.pages.filter((page) => page.file.endsWith("99-live-check.html"));
+  const check = await checkSite(path.join(site.dir, "site"), small, { browser: site.browser, screenshots: false });
   assert.deepEqual(check.pages.map((page) => page.problems), [[]]);
 });

@@ -5,6 +5,11 @@ import { host } from "./host";
 
 export { DATASETS, type DatasetName, type DatasetSpec };
 
+/** The root of live mode's files (memory-files.ts), where a notebook's project folder would be. */
+export function projectRoot(): string {
+  return "/";
+}
+
 const cache = new Map<DatasetName, Promise<string>>();
 
 export async function loadText(name: DatasetName): Promise<string> {

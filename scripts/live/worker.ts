@@ -8,6 +8,7 @@ import { CellChecker, type DeclarationFiles } from "./type-check";
 interface Library {
   browserHost: { siteUrl: string; quick: boolean; engine: "wasm" | "webgl"; stopRequested: boolean; post(output: unknown): void };
   tf: unknown;
+  memoryFiles: { fs: unknown; path: unknown; os: unknown };
 }
 type Message = { type: "init"; siteUrl: string; engine: "wasm" | "webgl" } | { type: "run"; id: number; source: string; quick: boolean; check: boolean } | { type: "stop" };
 
@@ -29,7 +30,8 @@ function load(): void {
   scope.importScripts("typescript.js", "zero-to-hero.js");
   const library = scope.ZeroToHero;
   library.browserHost.post = (output) => post({ type: "output", output: output });
-  scope.__zthModules = { "zero-to-hero": library, "@tensorflow/tfjs": library.tf };
+  const { fs, path, os } = library.memoryFiles;
+  scope.__zthModules = { "zero-to-hero": library, "@tensorflow/tfjs": library.tf, fs: fs, path: path, os: os, "node:fs": fs, "node:path": path, "node:os": os };
 }
 
 function module(name: string): void {
@@ -39,25 +41,7 @@ function module(name: string): void {
     scope.__zthModules.danfojs = scope.dfd;
     return;
   }
-  if (nodeOnly.includes(name)) {
-    scope.__zthModules[name] = unavailable(name);
-    return;
-  }
-  throw new Error(`import from "${name}": live mode has "zero-to-hero", "@tensorflow/tfjs" and "danfojs" only (files and processes need Jupyter).`);
-}
-
-/** Node modules a notebook may import for its checkpoint files: importable, and each use says why it fails. */
-const nodeOnly = ["fs", "os", "path", "node:fs", "node:os", "node:path"];
-
-function unavailable(name: string): unknown {
-  return new Proxy({}, {
-    get: (_target, key) => {
-      if (typeof key === "symbol" || key === "then") return undefined;
-      return () => {
-        throw new Error(`${name}.${key}: files and the operating system are not available in live mode (the browser); run this cell in Jupyter.`);
-      };
-    },
-  });
+  throw new Error(`import from "${name}": live mode has "zero-to-hero", "@tensorflow/tfjs", "danfojs", and "fs", "path", "os" for files in the page's memory only (processes need Jupyter).`);
 }
 
 for (const method of ["log", "info", "warn", "error"] as const) {
