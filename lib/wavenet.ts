@@ -82,8 +82,8 @@ export class PositionwiseBatchNorm1d extends TensorLayer {
   constructor(readonly positions: number, readonly dim: number) {
     super();
     this.statistics = new BatchNorm1d(positions * dim);
-    this.gamma = tf.variable(tf.ones([dim]));
-    this.beta = tf.variable(tf.zeros([dim]));
+    this.gamma = tf.tidy(() => tf.variable(tf.ones([dim])));
+    this.beta = tf.tidy(() => tf.variable(tf.zeros([dim])));
   }
 
   protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
