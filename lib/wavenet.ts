@@ -2,7 +2,8 @@
 // fused two at a time, level by level, and the same model run as dilated causal convolutions over a
 // whole sequence at once.
 import * as tf from "@tensorflow/tfjs";
-import { BatchNorm1d, Embedding, FlattenConsecutive, Linear, SequentialLanguageModel, Tanh, type TensorLayer } from "./layers";
+import { BatchNorm1d, Embedding, Flatten, FlattenConsecutive, Linear, SequentialLanguageModel, Tanh, TensorLayer } from "./layers";
+import type { ForwardOptions } from "./model";
 import { Generator } from "./random";
 
 export interface WaveNetConfig {
@@ -16,12 +17,19 @@ export interface WaveNetConfig {
 }
 
 /**
+ * The BatchNorm of each level: "fixed" (statistics over dims (0, 1), the library's BatchNorm1d) or
+ * "bug" (the lecture's first version, statistics over dim 0 only: one per position and channel,
+ * PositionwiseBatchNorm1d).
+ */
+export type WaveNetBatchNorm = "fixed" | "bug";
+
+/**
  * Embedding, then log2(blockSize) x (FlattenConsecutive(2) -> Linear(no bias) -> BatchNorm1d -> Tanh),
  * then Linear to the logits, its weight scaled by 0.1 (the first predictions nearly uniform). The
  * weights are drawn in that order from `generator`, as the lecture's `torch.randn` calls: the
  * embedding, then each Linear's weight (randn / sqrt(fanIn), biases zeros without a draw).
  */
-export function wavenet(config: WaveNetConfig, generator: Generator): SequentialLanguageModel {
+export function wavenet(config: WaveNetConfig, generator: Generator, batchNorm: WaveNetBatchNorm = "fixed"): SequentialLanguageModel {
   const { vocabSize, blockSize, nEmbd, nHidden } = config;
   const levels = Math.log2(blockSize);
   if (!Number.isInteger(levels) || levels < 1) throw new Error(`wavenet: blockSize must be a power of 2 >= 2 (got ${blockSize}).`);
@@ -29,13 +37,72 @@ export function wavenet(config: WaveNetConfig, generator: Generator): Sequential
   let width = nEmbd;
   for (let i = 0; i < levels; i++) {
     // [B, T, C] -> [B, T/2, 2C] -> [B, T/2, nHidden] (the last level: [B, nHidden])
-    layers.push(new FlattenConsecutive(2), new Linear(2 * width, nHidden, { generator, bias: false }), new BatchNorm1d(nHidden), new Tanh());
+    const positions = blockSize / 2 ** (i + 1);
+    const norm = batchNorm === "bug" ? new PositionwiseBatchNorm1d(positions, nHidden) : new BatchNorm1d(nHidden);
+    layers.push(new FlattenConsecutive(2), new Linear(2 * width, nHidden, { generator, bias: false }), norm, new Tanh());
     width = nHidden;
   }
-  const last = new Linear(nHidden, vocabSize, { generator }); // [B, vocabSize]
-  tf.tidy(() => last.weight.assign(last.weight.mul(0.1))); // last layer less confident
-  layers.push(last);
+  layers.push(lessConfident(new Linear(nHidden, vocabSize, { generator }))); // [B, vocabSize]
   return new SequentialLanguageModel(blockSize, layers);
+}
+
+/**
+ * Lecture 07's baseline: lecture 04's layers with the whole context flattened at once,
+ * Embedding -> Flatten [B, blockSize * nEmbd] -> Linear(no bias) -> BatchNorm1d -> Tanh -> Linear, the
+ * last weight scaled by 0.1; drawn in that order from `generator`, as the lecture's.
+ */
+export function flatMLP(config: WaveNetConfig, generator: Generator): SequentialLanguageModel {
+  const { vocabSize, blockSize, nEmbd, nHidden } = config;
+  const layers: TensorLayer[] = [
+    new Embedding(vocabSize, nEmbd, generator), new Flatten(), // [B, blockSize * nEmbd]
+    new Linear(blockSize * nEmbd, nHidden, { generator, bias: false }), new BatchNorm1d(nHidden), new Tanh(), // [B, nHidden]
+  ];
+  layers.push(lessConfident(new Linear(nHidden, vocabSize, { generator }))); // [B, vocabSize]
+  return new SequentialLanguageModel(blockSize, layers);
+}
+
+/** The last layer's weight scaled by 0.1: the first predictions nearly uniform. */
+function lessConfident(last: Linear): Linear {
+  tf.tidy(() => last.weight.assign(last.weight.mul(0.1)));
+  return last;
+}
+
+/**
+ * The lecture's BatchNorm bug as a layer: on [B, T, C] the mean and variance over dim 0 only, so one
+ * statistic per (position, channel), running mean [T, C]; gamma and beta per channel, [C], as the
+ * lecture's class. The statistics are the library's BatchNorm1d over T * C features (its own gamma 1
+ * and beta 0, never trained), so the formula is written once.
+ */
+export class PositionwiseBatchNorm1d extends TensorLayer {
+  readonly gamma: tf.Variable; // [dim], starts at 1
+  readonly beta: tf.Variable; // [dim], starts at 0
+  /** The per-(position, channel) normalization, with the running statistics [positions * dim]. */
+  readonly statistics: BatchNorm1d;
+
+  constructor(readonly positions: number, readonly dim: number) {
+    super();
+    this.statistics = new BatchNorm1d(positions * dim);
+    this.gamma = tf.tidy(() => tf.variable(tf.ones([dim])));
+    this.beta = tf.tidy(() => tf.variable(tf.zeros([dim])));
+  }
+
+  protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+    const [B] = x.shape;
+    if (x.size !== B * this.positions * this.dim || x.shape[x.rank - 1] !== this.dim) {
+      throw new Error(`PositionwiseBatchNorm1d(${this.positions}, ${this.dim}): expected x of shape [B, ${this.positions}, ${this.dim}] (got [${x.shape}]).`);
+    }
+    const xhat = this.statistics.forward(x.reshape([B, -1]), options).reshape(x.shape); // [B, T, C], each (t, c) over the batch
+    return xhat.mul(this.gamma).add(this.beta); // [B, T, C]
+  }
+
+  parameters(): tf.Variable[] {
+    return [this.gamma, this.beta];
+  }
+
+  dispose(): void {
+    super.dispose();
+    this.statistics.dispose();
+  }
 }
 
 /**

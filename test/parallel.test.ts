@@ -1,11 +1,16 @@
 // trainInWorkers: jobs trained in worker threads give the same bits as the same jobs trained one after
-// another in this thread, come back in the jobs' order, and a worker's error reaches the caller.
+// another in this thread (lecture 03's MLP and lecture 07's models), come back in the jobs' order, a
+// worker's error reaches the caller, a job's weights come back into the same model, and nothing leaks.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { initEngine } from "../lib/engine/engine";
 import type { Dataset } from "../lib/dataset";
 import { Generator } from "../lib/random";
-import { runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import * as tf from "@tensorflow/tfjs";
+import { buildJobModel, restoreJobModel, runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import { estimateLoss } from "../lib/evaluate";
+import { SequentialLanguageModel } from "../lib/layers";
+import { TorchGenerator } from "../lib/torch-random";
 import * as os from "node:os";
 import { freeCores, trainInWorkers } from "../lib/runtime/parallel";
 
@@ -13,12 +18,12 @@ before(async () => {
   await initEngine({ engine: "wasm", threads: 1 });
 });
 
-/** n random contexts of 3 tokens out of 27, each followed by a random token. */
-function randomDataset(n: number, seed: number): Dataset {
+/** n random contexts of `blockSize` tokens out of 27, each followed by a random token. */
+function randomDataset(n: number, seed: number, blockSize = 3): Dataset {
   const g = new Generator(seed);
-  const X = Int32Array.from({ length: n * 3 }, () => g.integer(27));
+  const X = Int32Array.from({ length: n * blockSize }, () => g.integer(27));
   const Y = Int32Array.from({ length: n }, () => g.integer(27));
-  return { X, Y, blockSize: 3 };
+  return { X, Y, blockSize };
 }
 
 const trainSet = randomDataset(500, 1);
@@ -64,4 +69,59 @@ test("an error in a worker ends the run with that error", async () => {
 test("the default worker count is between 1 and the number of cores", () => {
   const free = freeCores();
   assert.ok(Number.isInteger(free) && free >= 1 && free <= os.cpus().length, `freeCores() = ${free}`);
+});
+
+// Lecture 07's rows: the flat baseline, the hierarchical model with the BatchNorm bug and fixed.
+const train8 = randomDataset(400, 3, 8);
+const val8 = randomDataset(100, 4, 8);
+const small8 = { vocabSize: 27, blockSize: 8, nEmbd: 4, nHidden: 12 };
+const lecture07Job = (name: string, model: TrainJob["model"], keepState = false): TrainJob => ({
+  name, model, seed: 42, steps: 40, batchSize: 8, learningRate: { rates: [0.1, 0.01], until: [30] },
+  train: train8, evaluate: { train: train8, val: val8 }, keepState,
+});
+const lecture07Jobs = [
+  lecture07Job("flat", { kind: "flat", config: small8 }),
+  lecture07Job("bug", { kind: "wavenet", config: small8, batchNorm: "bug" }),
+  lecture07Job("fixed", { kind: "wavenet", config: small8 }, true),
+];
+
+test("lecture 07's jobs (flat, BatchNorm bug, fixed) give the same bits in workers as serially, and leak no tensors", async () => {
+  // Building a model leaves its layers' initial tensors behind (lib/layers.ts's constructors, not this
+  // code): runJob must leave nothing more than building and disposing the same model does.
+  const buildOnly = lecture07Jobs.map((job) => {
+    const before = tf.memory().numTensors;
+    const model = buildJobModel(job.model, new TorchGenerator(job.seed));
+    assert.ok(model instanceof SequentialLanguageModel);
+    model.dispose();
+    return tf.memory().numTensors - before;
+  });
+  const serial: TrainJobResult[] = [];
+  for (const [k, job] of lecture07Jobs.entries()) {
+    const before = tf.memory().numTensors;
+    serial.push(await runJob(job));
+    assert.equal(tf.memory().numTensors - before, buildOnly[k], `${job.name}: runJob frees its model, buffers and outputs included`);
+  }
+  const parallel = await trainInWorkers(lecture07Jobs, { workers: 2, progress: false });
+  parallel.results.forEach((result, k) => {
+    assert.ok(result, `job ${k} has a result`);
+    assert.deepEqual(result.losses, serial[k].losses, `${lecture07Jobs[k].name}: every step's loss`);
+    assert.deepEqual(result.evaluation, serial[k].evaluation, `${lecture07Jobs[k].name}: the losses after training`);
+    assert.equal(result.parameters, serial[k].parameters);
+  });
+  assert.deepEqual(parallel.results[2]!.state, serial[2].state, "the fixed model's weights and buffers");
+  assert.equal(parallel.results[0]!.state, undefined, "no weights without keepState");
+  // The bug is a different model from the fix (per-position statistics), with the same parameters.
+  assert.equal(serial[1].parameters, serial[2].parameters);
+  assert.notDeepEqual(serial[1].losses, serial[2].losses);
+});
+
+test("restoreJobModel puts a job's trained weights and buffers back: the same losses after training", async () => {
+  const job = lecture07Jobs[2];
+  const [result] = (await trainInWorkers([job], { workers: 1, progress: false })).results;
+  const model = restoreJobModel(job, result!);
+  assert.deepEqual(estimateLoss(model, job.evaluate), result!.evaluation, "evaluation mode reads the running statistics too");
+  assert.ok(model instanceof SequentialLanguageModel);
+  model.dispose();
+  assert.throws(() => restoreJobModel(lecture07Jobs[0], result!), /do not fit job "flat"/);
+  assert.throws(() => restoreJobModel(job, { ...result!, state: undefined }), /keepState: true/);
 });

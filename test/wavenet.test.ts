@@ -1,13 +1,14 @@
 // Lecture 07's pieces (lib/layers.ts, lib/wavenet.ts): FlattenConsecutive's shapes and values, BatchNorm1d on
 // [B, T, C] (statistics over dims 0 and 1) against a hand computation in training and evaluation, the fused
 // Linear -> BatchNorm1d -> Tanh block on rank-3 input against the plain CPU path, the convolutional form
-// equal to the hierarchical one, and no tensor leaks across steps.
+// equal to the hierarchical one, and no tensor leaks across steps. The lecture's BatchNorm bug as a layer
+// (PositionwiseBatchNorm1d): statistics per (position, channel), gamma per channel, by hand.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
 import { BatchNorm1d, FlattenConsecutive } from "../lib/layers";
-import { convolutionalForward, wavenet } from "../lib/wavenet";
+import { convolutionalForward, PositionwiseBatchNorm1d, wavenet } from "../lib/wavenet";
 import { Generator } from "../lib/random";
 import { batchNormByHand } from "./batchnorm-by-hand";
 
@@ -59,6 +60,44 @@ test("BatchNorm1d on [B, T, C]: statistics over dims (0, 1) in training, the run
   const rv = norm.runningVar.dataSync();
   const evalHand = values.flat().flatMap((row) => row.map((v, c) => (v - rm[c]) / Math.sqrt(rv[c] + 1e-5)));
   assertClose(yEval.dataSync(), evalHand, 1e-5, "evaluation output");
+  tf.dispose([x, y, yEval]);
+  norm.dispose();
+});
+
+test("PositionwiseBatchNorm1d (the lecture's bug): statistics over dim 0 per (position, channel), gamma and beta per channel, by hand", () => {
+  // B = 2, T = 2, C = 2: per (t, c) the two values of the two examples.
+  const values = [[[1, 10], [3, 20]], [[5, 30], [7, 60]]];
+  const norm = new PositionwiseBatchNorm1d(2, 2);
+  tf.tidy(() => { norm.gamma.assign(tf.tensor1d([2, 3])); norm.beta.assign(tf.tensor1d([-1, 1])); });
+  const x = tf.tensor3d(values);
+  const y = norm.forward(x, { training: true });
+  assert.deepEqual(y.shape, [2, 2, 2]);
+  const gamma = [2, 3];
+  const beta = [-1, 1];
+  const yHand: number[][][] = [[[], []], [[], []]];
+  const means: number[] = [];
+  const unbiased: number[] = [];
+  for (let t = 0; t < 2; t++) {
+    for (let c = 0; c < 2; c++) {
+      const [a, b] = [values[0][t][c], values[1][t][c]];
+      const mean = (a + b) / 2;
+      const biased = ((a - mean) ** 2 + (b - mean) ** 2) / 2;
+      means.push(mean);
+      unbiased.push(biased * 2);
+      yHand[0][t][c] = ((a - mean) / Math.sqrt(biased + 1e-5)) * gamma[c] + beta[c];
+      yHand[1][t][c] = ((b - mean) / Math.sqrt(biased + 1e-5)) * gamma[c] + beta[c];
+    }
+  }
+  assertClose(y.dataSync(), yHand.flat(2), 1e-4, "training output");
+  assertClose(norm.statistics.runningMean.dataSync(), means.map((m) => 0.1 * m), 1e-5, "running mean, [T * C]");
+  assertClose(norm.statistics.runningVar.dataSync(), unbiased.map((v) => 0.9 + 0.1 * v), 1e-4, "running variance (unbiased, n = B)");
+  assert.deepEqual(norm.parameters().map((p) => p.shape), [[2], [2]], "gamma and beta per channel, as the lecture's class");
+  const yEval = norm.forward(x, { training: false });
+  const rm = norm.statistics.runningMean.dataSync();
+  const rv = norm.statistics.runningVar.dataSync();
+  const evalHand = values.flatMap((example) => example.flatMap((row, t) => row.map((v, c) => ((v - rm[2 * t + c]) / Math.sqrt(rv[2 * t + c] + 1e-5)) * gamma[c] + beta[c])));
+  assertClose(yEval.dataSync(), evalHand, 1e-5, "evaluation output");
+  assert.throws(() => norm.forward(tf.zeros([2, 4, 2])), /expected x of shape \[B, 2, 2\]/);
   tf.dispose([x, y, yEval]);
   norm.dispose();
 });

@@ -6,7 +6,9 @@ import type { Dataset } from "../dataset";
 import type { ProgressInfo } from "../display/progress";
 import { estimateLoss } from "../evaluate";
 import { MLPLanguageModel, type MLPConfig, type MLPInit } from "../mlp";
-import type { LanguageModel } from "../model";
+import { countParameters, type LanguageModel } from "../model";
+import { BatchNorm1d, SequentialLanguageModel, type TensorLayer } from "../layers";
+import { flatMLP, PositionwiseBatchNorm1d, wavenet, type WaveNetBatchNorm, type WaveNetConfig } from "../wavenet";
 import { TorchGenerator } from "../torch-random";
 import { randomBatches, train } from "../train";
 
@@ -16,6 +18,16 @@ export interface MLPModelSpec {
   config: MLPConfig;
   init?: MLPInit;
 }
+
+/** Lecture 07's models: the hierarchical one (with the fixed BatchNorm or the lecture's bug), or the flat baseline. */
+export interface WaveNetModelSpec {
+  kind: "wavenet" | "flat";
+  config: WaveNetConfig;
+  /** wavenet only (default "fixed"). */
+  batchNorm?: WaveNetBatchNorm;
+}
+
+export type ModelSpec = MLPModelSpec | WaveNetModelSpec;
 
 /**
  * A learning rate that steps down: `rates[k]` until step `until[k]` (exclusive), the last rate after.
@@ -29,7 +41,7 @@ export interface StepSchedule {
 export interface TrainJob {
   /** The row's name, shown on the progress line and returned with its result. */
   name: string;
-  model: MLPModelSpec;
+  model: ModelSpec;
   /** `new TorchGenerator(seed)` draws the weights, then the batches (the lecture's order). */
   seed: number;
   steps: number;
@@ -38,6 +50,8 @@ export interface TrainJob {
   train: Dataset;
   /** Splits whose loss is measured after training (`estimateLoss`), e.g. `{ train, val }`. */
   evaluate: Record<string, Dataset>;
+  /** Send back the trained weights and buffers (`result.state`), for `restoreJobModel`. */
+  keepState?: boolean;
 }
 
 export interface TrainJobResult {
@@ -47,6 +61,10 @@ export interface TrainJobResult {
   /** The loss on each split of `evaluate` after training. */
   evaluation: Record<string, number>;
   seconds: number;
+  /** How many numbers the model trains. */
+  parameters: number;
+  /** With `keepState`: every parameter and buffer after training, in `stateVariables` order. */
+  state?: Float32Array[];
 }
 
 /** The schedule as a function of the step, for `train`. */
@@ -62,8 +80,10 @@ export function scheduleFunction(schedule: StepSchedule): (step: number) => numb
 }
 
 /** The model a job describes, its weights drawn from `generator`. */
-export function buildJobModel(spec: MLPModelSpec, generator: TorchGenerator): LanguageModel {
+export function buildJobModel(spec: ModelSpec, generator: TorchGenerator): LanguageModel {
   if (spec.kind === "mlp") return new MLPLanguageModel(spec.config, generator, spec.init ?? {});
+  if (spec.kind === "wavenet") return wavenet(spec.config, generator, spec.batchNorm ?? "fixed");
+  if (spec.kind === "flat") return flatMLP(spec.config, generator);
   throw new Error(`trainInWorkers: unknown model kind ${(spec as { kind: string }).kind}.`);
 }
 
@@ -81,8 +101,41 @@ export async function runJob(job: TrainJob, onProgress?: (info: ProgressInfo) =>
       progress: false,
       onProgress: onProgress,
     });
-    return { name: job.name, losses: run.losses, evaluation: estimateLoss(model, job.evaluate), seconds: run.seconds };
+    const evaluation = estimateLoss(model, job.evaluate);
+    const state = job.keepState ? stateVariables(model).map((v) => v.dataSync() as Float32Array) : undefined;
+    return { name: job.name, losses: run.losses, evaluation: evaluation, seconds: run.seconds, parameters: countParameters(model), state: state };
   } finally {
-    tf.dispose(model.parameters());
+    disposeModel(model);
   }
+}
+
+/** The job's model with the weights and buffers it ended with: built from the job's seed, then `result.state` put in. */
+export function restoreJobModel(job: TrainJob, result: TrainJobResult): LanguageModel {
+  const { state } = result;
+  if (!state) throw new Error(`restoreJobModel: job "${job.name}" sent back no weights; run it with keepState: true.`);
+  const model = buildJobModel(job.model, new TorchGenerator(job.seed));
+  const variables = stateVariables(model);
+  if (variables.length !== state.length || variables.some((v, k) => v.size !== state[k].length)) {
+    disposeModel(model);
+    throw new Error(`restoreJobModel: the weights sent back do not fit job "${job.name}"'s model; pass the job that produced this result.`);
+  }
+  tf.tidy(() => variables.forEach((v, k) => v.assign(tf.tensor(state[k], v.shape))));
+  return model;
+}
+
+/** A model's parameters, then (layer by layer) its BatchNorm buffers: everything training changes. */
+function stateVariables(model: LanguageModel): tf.Variable[] {
+  if (!(model instanceof SequentialLanguageModel)) return model.parameters();
+  return model.layers.flatMap((layer) => [...layer.parameters(), ...buffers(layer)]);
+}
+
+function buffers(layer: TensorLayer): tf.Variable[] {
+  if (layer instanceof BatchNorm1d) return [layer.runningMean, layer.runningVar];
+  if (layer instanceof PositionwiseBatchNorm1d) return buffers(layer.statistics);
+  return [];
+}
+
+function disposeModel(model: LanguageModel): void {
+  if (model instanceof SequentialLanguageModel) model.dispose();
+  else tf.dispose(model.parameters());
 }
