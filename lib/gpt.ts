@@ -87,8 +87,8 @@ export class LayerNorm {
   readonly beta: tf.Variable; // [C], starts at 0
 
   constructor(readonly size: number, readonly eps = 1e-5) {
-    this.gamma = tf.variable(tf.ones([size]));
-    this.beta = tf.variable(tf.zeros([size]));
+    this.gamma = tf.tidy(() => tf.variable(tf.ones([size])));
+    this.beta = tf.tidy(() => tf.variable(tf.zeros([size])));
   }
 
   forward(x: tf.Tensor): tf.Tensor {

@@ -177,10 +177,11 @@ export class BatchNorm1d extends TensorLayer {
     this.momentum = options.momentum ?? 0.1;
     if (!(this.eps > 0)) throw new Error(`BatchNorm1d: eps must be > 0 (got ${this.eps}).`);
     if (!(this.momentum >= 0 && this.momentum <= 1)) throw new Error(`BatchNorm1d: momentum must be in [0, 1] (got ${this.momentum}).`);
-    this.gamma = tf.variable(tf.ones([dim]));
-    this.beta = tf.variable(tf.zeros([dim]));
-    this.runningMean = tf.variable(tf.zeros([dim]), false);
-    this.runningVar = tf.variable(tf.ones([dim]), false);
+    // tf.tidy frees the initial tensors each variable copies.
+    this.gamma = tf.tidy(() => tf.variable(tf.ones([dim])));
+    this.beta = tf.tidy(() => tf.variable(tf.zeros([dim])));
+    this.runningMean = tf.tidy(() => tf.variable(tf.zeros([dim]), false));
+    this.runningVar = tf.tidy(() => tf.variable(tf.ones([dim]), false));
   }
 
   protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
@@ -236,7 +237,7 @@ export class Embedding extends TensorLayer {
   constructor(readonly numEmbeddings: number, readonly dim: number, generator: Generator) {
     super();
     checkSize("Embedding", { numEmbeddings, dim });
-    this.weight = tf.variable(generator.randn([numEmbeddings, dim]));
+    this.weight = tf.tidy(() => tf.variable(generator.randn([numEmbeddings, dim])));
   }
 
   protected compute(idx: tf.Tensor): tf.Tensor {

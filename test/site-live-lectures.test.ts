@@ -3,7 +3,8 @@
 // records its Result line; the site is built from those executed notebooks). Same seeds, same WASM
 // engine: the numbers agree exactly (measured: see README, Live mode), and the test asserts that,
 // number by number, printing each page's time and every difference; and that every other line Node
-// printed is on the page too (times, speeds and checkpoint folders aside).
+// printed is on the page too (times, speeds and checkpoint folders aside). Its name sorts it after
+// notebooks.test.ts, whose quick runs (build/test-notebooks/) it reuses when they are fresh.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
