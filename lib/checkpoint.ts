@@ -14,7 +14,7 @@ import { createHash, randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as tf from "@tensorflow/tfjs";
-import { differencesBetween } from "./checkpoint-differences";
+import { assignWeights, differencesBetween, weightBytes } from "./checkpoint-format";
 import { removeOnExit } from "./remove-on-exit";
 
 const FORMAT = "zero-to-hero checkpoint 2";
@@ -69,8 +69,7 @@ export async function saveCheckpoint(dir: string, model: Checkpointable, content
   const target = path.resolve(dir);
   await refuseUnlessReplaceable(target);
   const named = model.namedParameters();
-  const arrays = await Promise.all(named.map(([, p]) => p.data()));
-  const weights = Buffer.concat(arrays.map((values) => Buffer.from(new Float32Array(values).buffer)));
+  const weights = await weightBytes(named);
   const fields: Omit<Manifest, "sha256"> = {
     format: FORMAT,
     config: model.config,
@@ -175,15 +174,7 @@ export async function loadCheckpoint(dir: string, model: Checkpointable, expecte
   if (weights.length !== expectedBytes) {
     throw new CheckpointError(`The checkpoint at ${where} is corrupt: ${WEIGHTS} has ${weights.length} bytes, not ${expectedBytes}. ${remedy}`);
   }
-  // Copied into an aligned array (a Buffer may start at any byte offset of its pool).
-  const values = new Float32Array(weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length));
-  let offset = 0;
-  tf.tidy(() => {
-    for (const [, p] of named) {
-      p.assign(tf.tensor(values.subarray(offset, offset + p.size), p.shape, "float32"));
-      offset += p.size;
-    }
-  });
+  assignWeights(named, weights);
   return manifest.meta;
 }
 
@@ -222,7 +213,7 @@ function checkedManifest(value: unknown, where: string, remedy: string): Manifes
   return m as unknown as Manifest;
 }
 
-function sha256(data: Buffer | string): string {
+function sha256(data: Uint8Array | string): string {
   return createHash("sha256").update(data).digest("hex");
 }
 

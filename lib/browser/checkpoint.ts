@@ -2,9 +2,8 @@
 // the page's memory (memory-files.ts) rather than on disk: notebook 05 saves, reloads, and shows a
 // damaged copy refused. A checkpoint lasts until the page is closed, so a reader who reopens the page
 // trains again (saving says so).
-import * as tf from "@tensorflow/tfjs";
 import type { CheckpointContents, Checkpointable } from "../checkpoint";
-import { differencesBetween } from "../checkpoint-differences";
+import { assignWeights, differencesBetween, weightBytes } from "../checkpoint-format";
 import { host } from "./host";
 import { fs, path } from "./memory-files";
 
@@ -23,9 +22,7 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 export async function saveCheckpoint(dir: string, model: Checkpointable, contents: CheckpointContents & { meta?: unknown }): Promise<void> {
   if (dir.trim() === "") throw new CheckpointError("saveCheckpoint: empty folder name; give the checkpoint a folder of its own.");
   const named = model.namedParameters();
-  const values = await Promise.all(named.map(([, variable]) => variable.data() as Promise<Float32Array>));
-  const weights = new Uint8Array(values.reduce((sum, v) => sum + v.byteLength, 0));
-  values.reduce((offset, v) => (weights.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength), offset), offset + v.byteLength), 0);
+  const weights = await weightBytes(named);
   const manifest = {
     format: FORMAT, config: model.config, vocabulary: [...contents.vocabulary], settings: contents.settings ?? {},
     parameters: named.map(([name, variable]) => ({ name: name, shape: variable.shape })), weightsSha256: await sha256(weights), meta: contents.meta ?? null,
@@ -54,13 +51,6 @@ export async function loadCheckpoint(dir: string, model: Checkpointable, expecte
   const weights = fs.readFileSync(path.join(dir, WEIGHTS)) as Uint8Array;
   const actual = await sha256(weights);
   if (actual !== manifest.weightsSha256) throw new CheckpointError(`checkpoint ${dir}: ${WEIGHTS} is damaged (SHA-256 ${actual}, saved ${manifest.weightsSha256}); nothing was loaded: train again.`);
-  const floats = new Float32Array(weights.slice().buffer);
-  let offset = 0;
-  tf.tidy(() => {
-    for (const [, variable] of named) {
-      variable.assign(tf.tensor(floats.subarray(offset, offset + variable.size), variable.shape, "float32"));
-      offset += variable.size;
-    }
-  });
+  assignWeights(named, weights);
   return manifest.meta;
 }
