@@ -11,6 +11,10 @@ import * as tf from "@tensorflow/tfjs";
 import { registerWasmKernels } from "./kernels";
 import { describeEngine as describe } from "./describe";
 import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
+import { startMatMulHelpers } from "./matmul-helpers";
+import { backendMemory } from "./simd-kernels";
+import { useMatMulHelpers } from "./threaded-matmul";
+import type { WasmBackend } from "./wasm-backend";
 
 /** "webgl" exists in the library's browser build only (lib/browser/engine.ts). */
 export type EngineName = "node" | "wasm" | "cpu" | "webgl";
@@ -97,19 +101,33 @@ async function start(engine: EngineName, threads: number, options: EngineOptions
     registerWasmKernels();
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     let threadsNote: string | undefined;
+    let helpers = 0;
+    useMatMulHelpers(undefined);
     await withoutNewProcessHandlers(async () => {
-      // The threaded build needs SIMD too (tfjs ships threaded + SIMD only); the single-threaded build is the fallback.
+      // The threaded build (it needs SIMD: tfjs ships threaded + SIMD only) for its shared memory, in
+      // which our matmul's helper threads work (threaded-matmul.ts). XNNPACK's own pool stays at one
+      // thread: its threads gained 1.1-1.3x at the GPT's shapes on idle cores and lost 2-7x on busy ones.
       if (simd && threads > 1) {
         try {
-          await startThreadedWasm(wasm, threads, options.threadedStartTimeoutMs ?? THREADED_START_TIMEOUT_MS);
-          return;
+          await startThreadedWasm(wasm, 1, options.threadedStartTimeoutMs ?? THREADED_START_TIMEOUT_MS);
         } catch (error) {
           threadsNote = `threaded build failed: ${(error as Error).message.split("\n")[0]}`;
+          await setBackend("wasm"); // the single-threaded build
+          return;
         }
+        try {
+          const memory = backendMemory(tf.backend() as unknown as WasmBackend);
+          if (!memory) throw new Error("the threaded build's memory was not found");
+          useMatMulHelpers(await startMatMulHelpers(memory, threads - 1));
+          helpers = threads - 1;
+        } catch (error) {
+          threadsNote = `matmul helpers failed: ${(error as Error).message.split("\n")[0]}`;
+        }
+        return;
       }
       await setBackend("wasm");
     });
-    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), threadsNote, versions };
+    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount() + helpers, threadsNote, versions };
   }
   await setBackend("cpu");
   return { engine, backend: "cpu", versions };

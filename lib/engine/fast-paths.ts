@@ -8,10 +8,12 @@ export interface FastPaths {
   fusedBlocks: boolean;
   /** Batched and transposed matmuls on XNNPACK (batched-matmul.ts); off: the backend's stock kernel. */
   batchedMatMul: boolean;
+  /** Large matmuls split by rows between this thread and helper threads (threaded-matmul.ts), where the threaded build runs. */
+  threadedMatMul: boolean;
 }
 
 /** The current settings; read by the kernels at every call. */
-export const fastPaths: Readonly<FastPaths> = { simd: true, fusedBlocks: true, batchedMatMul: true };
+export const fastPaths: Readonly<FastPaths> = { simd: true, fusedBlocks: true, batchedMatMul: true, threadedMatMul: true };
 
 /**
  * Turns fast paths on or off, e.g. `setFastPaths({ simd: false })`; returns the settings before, so

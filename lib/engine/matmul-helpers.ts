@@ -1,0 +1,149 @@
+// The helper threads of threaded-matmul.ts, in Node: worker threads that run our SIMD module on the
+// threaded build's shared memory and compute rows of a product with the calling thread.
+//
+// The two sides talk through a small control block (a SharedArrayBuffer): the caller writes the
+// product there, bumps a job number and wakes the helpers; then every thread, the caller too, claims
+// blocks of rows one at a time (a compare-and-swap on one 64-bit word: job number, blocks in all, next
+// block) until none is left, and the caller waits for the last block to be written. A helper that wakes
+// late finds nothing left to claim (the caller did its share), so a busy core slows a product by at
+// most one block, never by a whole half. The job number in the claimed word keeps a late helper from
+// taking a block of a product that already ended. Helpers sleep in Atomics.wait between products (no
+// spinning), never keep the process alive (unref), and a failure to start leaves one thread (engine.ts
+// puts the reason in the engine line).
+import { Worker } from "node:worker_threads";
+import { simdModule, type SimdKernels } from "./simd-kernels";
+import type { MatMulHelpers, Product } from "./threaded-matmul";
+
+/** Where each number sits in the control block: indices of its Int32Array, `claim` of its BigInt64Array. */
+const AT = {
+  job: 0, done: 1, stop: 2, failed: 3,
+  a: 4, aRow: 5, aCol: 6, aSlice: 7, b: 8, bSlice: 9, c: 10, cSlice: 11, m: 12, k: 13, n: 14, rows: 15, blocksPerSlice: 16,
+  claim: 9, // bytes 72-79: job << 32 | blocks in all << 16 | next block
+} as const;
+type Layout = typeof AT;
+const CONTROL_BYTES = 80;
+
+/** Rows per block: about this many multiply-adds (~50 us), a multiple of 4 rows (the kernel's tiles). */
+const BLOCK_WORK = 1 << 18;
+const MAX_BLOCKS = 0xffff;
+
+/** How long a helper may take to start, and to finish a block it claimed, before it counts as stopped. */
+const START_TIMEOUT_MS = 10_000;
+const BLOCK_TIMEOUT_MS = 60_000;
+
+/**
+ * Claims and computes blocks of job `job` until none is left; returns the first error (the block
+ * still counts as done, so that no thread waits for it). Runs in the helpers too, as source text: it
+ * may use only its arguments and globals.
+ */
+function work(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernels["matmul_rows"], job: number, at: Layout): unknown {
+  // Read before claiming: a successful claim below proves that the job was still open, so these are its numbers.
+  const [a, aRow, aCol, aSlice, b, bSlice, c, cSlice] = [control[at.a], control[at.aRow], control[at.aCol], control[at.aSlice], control[at.b], control[at.bSlice], control[at.c], control[at.cSlice]];
+  const [m, k, n, rows, blocksPerSlice] = [control[at.m], control[at.k], control[at.n], control[at.rows], control[at.blocksPerSlice]];
+  let failure: unknown;
+  for (;;) {
+    const claim = Atomics.load(claims, at.claim);
+    const [next, blocks] = [Number(claim & 0xffffn), Number((claim >> 16n) & 0xffffn)];
+    if (claim >> 32n !== BigInt(job) || next >= blocks) return failure;
+    if (Atomics.compareExchange(claims, at.claim, claim, claim + 1n) !== claim) continue;
+    const slice = Math.floor(next / blocksPerSlice);
+    const first = (next % blocksPerSlice) * rows;
+    try {
+      matmulRows(a + 4 * slice * aSlice, aRow, aCol, b + 4 * slice * bSlice, c + 4 * slice * cSlice, first, Math.min(m, first + rows), k, n);
+    } catch (error) {
+      failure ??= error;
+      Atomics.store(control, at.failed, 1);
+    }
+    if (Atomics.add(control, at.done, 1) + 1 === blocks) Atomics.notify(control, at.done);
+  }
+}
+
+/** A helper's life: sleep until the job number changes, work on that job, until told to stop. Source text too. */
+function serve(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernels["matmul_rows"], at: Layout, doWork: typeof work): void {
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(control, at.job, seen);
+    if (Atomics.load(control, at.stop) !== 0) return;
+    seen = Atomics.load(control, at.job);
+    doWork(control, claims, matmulRows, seen, at);
+  }
+}
+
+const HELPER_SOURCE = `
+const { parentPort, workerData } = require("node:worker_threads");
+const { module, memory, control, at } = workerData;
+const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+parentPort.postMessage("ready");
+(${serve.toString()})(new Int32Array(control), new BigInt64Array(control), kernels.matmul_rows, at, ${work.toString()});
+`;
+
+/**
+ * Starts `count` helper threads on `memory` (the threaded build's, shared). Throws if one fails or
+ * does not start within `timeoutMs`; the helpers started are then ended.
+ */
+export async function startMatMulHelpers(memory: WebAssembly.Memory, count: number, timeoutMs = START_TIMEOUT_MS): Promise<MatMulHelpers> {
+  const buffer = new SharedArrayBuffer(CONTROL_BYTES);
+  const control = new Int32Array(buffer);
+  const claims = new BigInt64Array(buffer);
+  const workerData = { module: simdModule(true), memory, control: buffer, at: AT };
+  // No --import or --require preloads (a loader would slow the start, a watchdog could end the helper).
+  const workers = Array.from({ length: count }, () => new Worker(HELPER_SOURCE, { eval: true, workerData, execArgv: [] }));
+  let running = true;
+  const stopped = () => (running = false);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(workers.map((worker) => new Promise<void>((resolve, reject) => {
+        worker.once("message", () => resolve());
+        worker.once("error", (error) => reject(new Error(`a matmul helper failed to start: ${error.message}`)));
+        worker.once("exit", (code) => reject(new Error(`a matmul helper stopped while starting (exit code ${code})`)));
+      }))),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the matmul helpers did not start within ${timeoutMs / 1000} s`)), timeoutMs))),
+    ]);
+  } catch (error) {
+    for (const worker of workers) void worker.terminate();
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+  for (const worker of workers) {
+    worker.removeAllListeners();
+    worker.on("error", stopped).on("exit", stopped);
+    worker.unref();
+  }
+  let job = 0;
+  return {
+    memory,
+    running: () => running,
+    run(product: Product, kernels: SimdKernels): void {
+      const rows = Math.max(4, Math.min(product.m, 4 * Math.ceil(BLOCK_WORK / (product.k * product.n) / 4)));
+      const blocksPerSlice = Math.ceil(product.m / rows);
+      const blocks = product.slices * blocksPerSlice;
+      if (blocks > MAX_BLOCKS) throw new Error(`threaded matmul: ${blocks} blocks of rows, more than ${MAX_BLOCKS}: a product this large needs larger blocks.`);
+      for (const key of ["a", "aRow", "aCol", "aSlice", "b", "bSlice", "c", "cSlice", "m", "k", "n"] as const) control[AT[key]] = product[key];
+      control[AT.rows] = rows;
+      control[AT.blocksPerSlice] = blocksPerSlice;
+      Atomics.store(control, AT.done, 0);
+      Atomics.store(control, AT.failed, 0);
+      job = (job + 1) & 0x7fffffff;
+      Atomics.store(claims, AT.claim, (BigInt(job) << 32n) | (BigInt(blocks) << 16n));
+      Atomics.store(control, AT.job, job);
+      Atomics.notify(control, AT.job);
+      const failure = work(control, claims, kernels.matmul_rows, job, AT);
+      waitForBlocks(control, blocks, () => (running = false));
+      if (failure) throw failure;
+      if (Atomics.load(control, AT.failed)) throw new Error("threaded matmul: a helper thread's product failed (a block of rows out of the memory?)");
+    },
+  };
+}
+
+/** Waits until `blocks` blocks are done; a helper silent for BLOCK_TIMEOUT_MS counts as stopped, an error. */
+function waitForBlocks(control: Int32Array, blocks: number, stop: () => void): void {
+  const started = Date.now();
+  for (let done = Atomics.load(control, AT.done); done < blocks; done = Atomics.load(control, AT.done)) {
+    if (Atomics.wait(control, AT.done, done, BLOCK_TIMEOUT_MS) === "timed-out" && Date.now() - started >= BLOCK_TIMEOUT_MS) {
+      stop();
+      throw new Error(`threaded matmul: a helper thread did not finish its rows within ${BLOCK_TIMEOUT_MS / 1000} s; products now run on one thread.`);
+    }
+  }
+}
