@@ -11,7 +11,7 @@
 // spinning), never keep the process alive (unref), and a failure to start leaves one thread (engine.ts
 // puts the reason in the engine line).
 import { Worker } from "node:worker_threads";
-import { simdModule, type SimdKernels } from "./simd-kernels";
+import { isShared, simdModule, type SimdKernels } from "./simd-kernels";
 import type { MatMulHelpers, Product } from "./threaded-matmul";
 
 /** Where each number sits in the control block: indices of its Int32Array, `claim` of its BigInt64Array. */
@@ -19,9 +19,9 @@ const AT = {
   job: 0, done: 1, stop: 2, failed: 3,
   a: 4, aRow: 5, aCol: 6, aSlice: 7, b: 8, bSlice: 9, c: 10, cSlice: 11, m: 12, k: 13, n: 14, rows: 15, blocksPerSlice: 16,
   claim: 9, // bytes 72-79: job << 32 | blocks in all << 16 | next block
+  blocksByThread: 20, // then one count per thread (0: the caller), of the blocks each computed
 } as const;
 type Layout = typeof AT;
-const CONTROL_BYTES = 80;
 
 /** Rows per block: about this many multiply-adds (~50 us), a multiple of 4 rows (the kernel's tiles). */
 const BLOCK_WORK = 1 << 18;
@@ -36,7 +36,7 @@ const BLOCK_TIMEOUT_MS = 60_000;
  * still counts as done, so that no thread waits for it). Runs in the helpers too, as source text: it
  * may use only its arguments and globals.
  */
-function work(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernels["matmul_rows"], job: number, at: Layout): unknown {
+function work(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernels["matmul_rows"], job: number, at: Layout, thread: number): unknown {
   // Read before claiming: a successful claim below proves that the job was still open, so these are its numbers.
   const [a, aRow, aCol, aSlice, b, bSlice, c, cSlice] = [control[at.a], control[at.aRow], control[at.aCol], control[at.aSlice], control[at.b], control[at.bSlice], control[at.c], control[at.cSlice]];
   const [m, k, n, rows, blocksPerSlice] = [control[at.m], control[at.k], control[at.n], control[at.rows], control[at.blocksPerSlice]];
@@ -54,27 +54,28 @@ function work(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernel
       failure ??= error;
       Atomics.store(control, at.failed, 1);
     }
+    Atomics.add(control, at.blocksByThread + thread, 1);
     if (Atomics.add(control, at.done, 1) + 1 === blocks) Atomics.notify(control, at.done);
   }
 }
 
 /** A helper's life: sleep until the job number changes, work on that job, until told to stop. Source text too. */
-function serve(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernels["matmul_rows"], at: Layout, doWork: typeof work): void {
+function serve(control: Int32Array, claims: BigInt64Array, matmulRows: SimdKernels["matmul_rows"], at: Layout, thread: number, doWork: typeof work): void {
   let seen = 0;
   for (;;) {
     Atomics.wait(control, at.job, seen);
     if (Atomics.load(control, at.stop) !== 0) return;
     seen = Atomics.load(control, at.job);
-    doWork(control, claims, matmulRows, seen, at);
+    doWork(control, claims, matmulRows, seen, at, thread);
   }
 }
 
 const HELPER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
-const { module, memory, control, at } = workerData;
+const { module, memory, control, at, thread } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
 parentPort.postMessage("ready");
-(${serve.toString()})(new Int32Array(control), new BigInt64Array(control), kernels.matmul_rows, at, ${work.toString()});
+(${serve.toString()})(new Int32Array(control), new BigInt64Array(control), kernels.matmul_rows, at, thread, ${work.toString()});
 `;
 
 /**
@@ -82,12 +83,13 @@ parentPort.postMessage("ready");
  * does not start within `timeoutMs`; the helpers started are then ended.
  */
 export async function startMatMulHelpers(memory: WebAssembly.Memory, count: number, timeoutMs = START_TIMEOUT_MS): Promise<MatMulHelpers> {
-  const buffer = new SharedArrayBuffer(CONTROL_BYTES);
+  if (!isShared(memory)) throw new Error("the memory is not shared: matmul helpers need the threaded build's");
+  const buffer = new SharedArrayBuffer(4 * (AT.blocksByThread + 1 + count));
   const control = new Int32Array(buffer);
   const claims = new BigInt64Array(buffer);
-  const workerData = { module: simdModule(true), memory, control: buffer, at: AT };
+  const module = simdModule(true);
   // No --import or --require preloads (a loader would slow the start, a watchdog could end the helper).
-  const workers = Array.from({ length: count }, () => new Worker(HELPER_SOURCE, { eval: true, workerData, execArgv: [] }));
+  const workers = Array.from({ length: count }, (_, i) => new Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control: buffer, at: AT, thread: i + 1 }, execArgv: [] }));
   let running = true;
   const stopped = () => (running = false);
   let timer: NodeJS.Timeout | undefined;
@@ -115,6 +117,7 @@ export async function startMatMulHelpers(memory: WebAssembly.Memory, count: numb
   return {
     memory,
     running: () => running,
+    blocksByThread: () => Array.from(control.subarray(AT.blocksByThread, AT.blocksByThread + 1 + count)),
     run(product: Product, kernels: SimdKernels): void {
       const rows = Math.max(4, Math.min(product.m, 4 * Math.ceil(BLOCK_WORK / (product.k * product.n) / 4)));
       const blocksPerSlice = Math.ceil(product.m / rows);
@@ -129,7 +132,7 @@ export async function startMatMulHelpers(memory: WebAssembly.Memory, count: numb
       Atomics.store(claims, AT.claim, (BigInt(job) << 32n) | (BigInt(blocks) << 16n));
       Atomics.store(control, AT.job, job);
       Atomics.notify(control, AT.job);
-      const failure = work(control, claims, kernels.matmul_rows, job, AT);
+      const failure = work(control, claims, kernels.matmul_rows, job, AT, 0);
       waitForBlocks(control, blocks, () => (running = false));
       if (failure) throw failure;
       if (Atomics.load(control, AT.failed)) throw new Error("threaded matmul: a helper thread's product failed (a block of rows out of the memory?)");

@@ -38,6 +38,8 @@ export interface MatMulHelpers {
   memory: WebAssembly.Memory;
   /** Whether they still run (false once one stopped: the products then stay on one thread). */
   running(): boolean;
+  /** How many blocks of rows each thread computed so far (0: the calling thread), for tests and the bench. */
+  blocksByThread(): number[];
   /** Computes the product, this thread taking part; returns when every row is written. */
   run(product: Product, kernels: SimdKernels): void;
 }
@@ -50,6 +52,11 @@ let helpers: MatMulHelpers | undefined;
 /** Sets the helper threads (engine.ts, after the threaded build starts), or none. */
 export function useMatMulHelpers(next: MatMulHelpers | undefined): void {
   helpers = next;
+}
+
+/** The helpers in use, if any. */
+export function matMulHelpers(): MatMulHelpers | undefined {
+  return helpers;
 }
 
 /**
