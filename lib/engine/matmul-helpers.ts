@@ -23,7 +23,7 @@ const AT = {
 } as const;
 type Layout = typeof AT;
 
-/** Rows per block: about this many multiply-adds (~50 us), a multiple of 4 rows (the kernel's tiles). */
+/** Rows per block: about this many multiply-adds (~50 us), in multiples of 4 rows (the kernel's tiles). */
 const BLOCK_WORK = 1 << 18;
 const MAX_BLOCKS = 0xffff;
 
@@ -119,7 +119,7 @@ export async function startMatMulHelpers(memory: WebAssembly.Memory, count: numb
     running: () => running,
     blocksByThread: () => Array.from(control.subarray(AT.blocksByThread, AT.blocksByThread + 1 + count)),
     run(product: Product, kernels: SimdKernels): void {
-      const rows = Math.max(4, Math.min(product.m, 4 * Math.ceil(BLOCK_WORK / (product.k * product.n) / 4)));
+      const rows = Math.min(product.m, 4 * Math.ceil(BLOCK_WORK / (product.k * product.n) / 4));
       const blocksPerSlice = Math.ceil(product.m / rows);
       const blocks = product.slices * blocksPerSlice;
       if (blocks > MAX_BLOCKS) throw new Error(`threaded matmul: ${blocks} blocks of rows, more than ${MAX_BLOCKS}: a product this large needs larger blocks.`);
