@@ -289,7 +289,8 @@ async function gptSection(engineLine: string): Promise<void> {
   const speed = gptSpeed(Number(option("gpt-steps") ?? 5));
   // The threaded matmul's blocks of rows computed by each thread meanwhile (0: this one).
   const blocks = (matMulHelpers()?.blocksByThread() ?? []).map((count, i) => count - blocksBefore[i]);
-  const shares = blocks.map((count) => `${((100 * count) / blocks.reduce((sum, c) => sum + c, 0)).toFixed(0)}%`);
+  const total = blocks.reduce((sum, count) => sum + count, 0);
+  const shares = total === 0 ? [] : blocks.map((count) => `${((100 * count) / total).toFixed(0)}%`);
   if (process.argv.includes("--json")) {
     console.log(JSON.stringify({ engine: engineLine, ...speed, shares }));
     return;
