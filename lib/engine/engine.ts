@@ -152,10 +152,10 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
 
 /**
  * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else what the caller asked for,
- * else one. Threads pay only in large matmuls: side by side on idle cores here (README, Engine), the
- * GPT step ran 1.1-1.3x faster on 2 threads, lecture 04's step about the same, the lecture-03 MLP
- * 0.8x; on busy cores every kernel waits for the pool and all three ran 3-5x slower. So one thread is
- * the default and the GPT notebook asks for the cores. Results agree within float rounding.
+ * else one. Threads pay only in large matmuls (products of 1M multiply-adds and up, which only the GPT
+ * has), split across them by threaded-matmul.ts: so one thread is the default and the GPT notebook asks
+ * for the cores. (XNNPACK's own pool, which every kernel waited for, ran lecture 04's step about as fast,
+ * the lecture-03 MLP 0.8x, and all three 3-5x slower on busy cores.) The results are the same bits.
  */
 function threadsWanted(requested: number | "cores" | undefined, fromEnvironment: string | undefined = process.env.ZTH_THREADS): number {
   if (fromEnvironment !== undefined && fromEnvironment !== "") {
