@@ -9,6 +9,7 @@
 //
 // B is the batch, T the time (positions, at most blockSize), C the channels (nEmbd), V the vocabulary.
 import * as tf from "@tensorflow/tfjs";
+import { fusedLayerNorm } from "./engine";
 import { Linear } from "./layers";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
@@ -92,6 +93,9 @@ export class LayerNorm {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
+    // The same formula as one kernel each way, where the engine has it (engine/fused-ops.ts).
+    const fused = fusedLayerNorm(x, this.gamma, this.beta, this.eps);
+    if (fused) return fused;
     const { mean, variance } = tf.moments(x, -1, true); // [..., 1] each; the biased variance, as PyTorch
     return x.sub(mean).div(variance.add(this.eps).sqrt()).mul(this.gamma).add(this.beta); // [..., C]
   }

@@ -319,3 +319,135 @@ void sum_rows(const float *x, float *out, int rows, int inner) {
     out[j] = (float)s;
   }
 }
+
+// ===================================================================================================
+// Lecture 05's GPT step apart from its matmuls (gpt-kernels.ts): ReLU's gradient, LayerNorm each
+// way, the gradients' sum of squares (clipping's norm) and AdamW's update. Rows of LayerNorm are
+// read four numbers at a time, so the caller sends rows whose length is a multiple of 4 here.
+
+// dx = dy * step(x): dy where x > 0, dy * 0 elsewhere, NaN where x is NaN (as the JS loop it replaces).
+EXPORT("relu_backward")
+void relu_backward(const float *x, const float *dy, float *dx, int n) {
+  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xi = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xi, zero));
+    step = wasm_v128_bitselect(nan, step, wasm_f32x4_ne(xi, xi));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0 ? 1.0f : x[i] == x[i] ? 0.0f : __builtin_nanf(""));
+}
+
+static inline float horizontalSum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) + (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/** A row's mean and biased variance (two passes, float32 sums over four lanes). */
+static inline void rowStatistics(const float *row, int cols, float *mean, float *variance) {
+  v128_t sum = wasm_f32x4_splat(0);
+  for (int j = 0; j < cols; j += 4) sum = wasm_f32x4_add(sum, wasm_v128_load(row + j));
+  float m = horizontalSum(sum) / (float)cols;
+  v128_t mv = wasm_f32x4_splat(m), squares = wasm_f32x4_splat(0);
+  for (int j = 0; j < cols; j += 4) {
+    v128_t d = wasm_f32x4_sub(wasm_v128_load(row + j), mv);
+    squares = wasm_f32x4_add(squares, wasm_f32x4_mul(d, d));
+  }
+  *mean = m;
+  *variance = horizontalSum(squares) / (float)cols;
+}
+
+// y = (x - mean) / sqrt(variance + eps) * gamma + beta for each row of x [rows, cols], the plain
+// formula's float32 operations in its order.
+EXPORT("layernorm_forward")
+void layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, int rows, int cols, float eps) {
+  for (int i = 0; i < rows; i++) {
+    const float *row = x + i * cols;
+    float mean, variance;
+    rowStatistics(row, cols, &mean, &variance);
+    v128_t mv = wasm_f32x4_splat(mean), std = wasm_f32x4_splat(__builtin_sqrtf(variance + eps));
+    for (int j = 0; j < cols; j += 4) {
+      v128_t normal = wasm_f32x4_div(wasm_f32x4_sub(wasm_v128_load(row + j), mv), std);
+      wasm_v128_store(y + i * cols + j, wasm_f32x4_add(wasm_f32x4_mul(normal, wasm_v128_load(gamma + j)), wasm_v128_load(beta + j)));
+    }
+  }
+}
+
+// From dy: with xhat = (x - mean) invStd and g = dy gamma, per row
+//   dx = invStd (g - mean_j(g) - xhat mean_j(g xhat)),
+// and over all rows dgamma = sum_i dy xhat, dbeta = sum_i dy (both accumulated in float32, row order).
+EXPORT("layernorm_backward")
+void layernorm_backward(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma, float *dbeta, int rows, int cols, float eps) {
+  for (int j = 0; j < cols; j += 4) {
+    wasm_v128_store(dgamma + j, wasm_f32x4_splat(0));
+    wasm_v128_store(dbeta + j, wasm_f32x4_splat(0));
+  }
+  for (int i = 0; i < rows; i++) {
+    const float *row = x + i * cols, *dyRow = dy + i * cols;
+    float mean, variance;
+    rowStatistics(row, cols, &mean, &variance);
+    float invStd = 1.0f / __builtin_sqrtf(variance + eps);
+    v128_t mv = wasm_f32x4_splat(mean), iv = wasm_f32x4_splat(invStd);
+    v128_t sumG = wasm_f32x4_splat(0), sumGX = wasm_f32x4_splat(0);
+    for (int j = 0; j < cols; j += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), mv), iv);
+      v128_t d = wasm_v128_load(dyRow + j);
+      v128_t g = wasm_f32x4_mul(d, wasm_v128_load(gamma + j));
+      sumG = wasm_f32x4_add(sumG, g);
+      sumGX = wasm_f32x4_add(sumGX, wasm_f32x4_mul(g, xhat));
+      wasm_v128_store(dgamma + j, wasm_f32x4_add(wasm_v128_load(dgamma + j), wasm_f32x4_mul(d, xhat)));
+      wasm_v128_store(dbeta + j, wasm_f32x4_add(wasm_v128_load(dbeta + j), d));
+    }
+    v128_t meanG = wasm_f32x4_splat(horizontalSum(sumG) / (float)cols), meanGX = wasm_f32x4_splat(horizontalSum(sumGX) / (float)cols);
+    for (int j = 0; j < cols; j += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), mv), iv);
+      v128_t g = wasm_f32x4_mul(wasm_v128_load(dyRow + j), wasm_v128_load(gamma + j));
+      wasm_v128_store(dx + i * cols + j, wasm_f32x4_mul(iv, wasm_f32x4_sub(wasm_f32x4_sub(g, meanG), wasm_f32x4_mul(xhat, meanGX))));
+    }
+  }
+}
+
+// The sum of g^2 over n numbers as the plain formula's kernels compute it (g.square().sum()): each
+// square rounded to float32, added in order into one float32 sum.
+EXPORT("sum_of_squares")
+float sum_of_squares(const float *g, int n) {
+  float s = 0;
+  for (int i = 0; i < n; i++) s += g[i] * g[i];
+  return s;
+}
+
+// One AdamW update of n numbers, in float64 rounded once per output, the JS loop's operations in its
+// order (so the same bits):
+//   m' = beta1 m + (1 - beta1) g;  v' = beta2 v + (1 - beta2) g g;  p' = decay p - stepSize m' / (sqrt(v') + epsilon)
+EXPORT("adamw_update")
+void adamw_update(const float *p, const float *g, const float *m, const float *v, float *newP, float *newM, float *newV, int n,
+                  double beta1, double beta2, double stepSize, double epsilon, double decay) {
+  const v128_t b1 = wasm_f64x2_splat(beta1), b2 = wasm_f64x2_splat(beta2), c1 = wasm_f64x2_splat(1 - beta1), c2 = wasm_f64x2_splat(1 - beta2);
+  const v128_t step = wasm_f64x2_splat(stepSize), e = wasm_f64x2_splat(epsilon), d = wasm_f64x2_splat(decay);
+  int i = 0;
+  for (; i + 2 <= n; i += 2) {
+    v128_t gi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(g + i));
+    v128_t mi = wasm_f64x2_add(wasm_f64x2_mul(b1, wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(m + i))), wasm_f64x2_mul(c1, gi));
+    v128_t vi = wasm_f64x2_add(wasm_f64x2_mul(b2, wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(v + i))), wasm_f64x2_mul(wasm_f64x2_mul(c2, gi), gi));
+    v128_t pi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p + i));
+    v128_t update = wasm_f64x2_div(wasm_f64x2_mul(step, mi), wasm_f64x2_add(wasm_f64x2_sqrt(vi), e));
+    wasm_v128_store64_lane(newM + i, wasm_f32x4_demote_f64x2_zero(mi), 0);
+    wasm_v128_store64_lane(newV + i, wasm_f32x4_demote_f64x2_zero(vi), 0);
+    wasm_v128_store64_lane(newP + i, wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(wasm_f64x2_mul(d, pi), update)), 0);
+  }
+  for (; i < n; i++) {
+    double gi = g[i], mi = beta1 * m[i] + (1 - beta1) * gi, vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    newM[i] = (float)mi;
+    newV[i] = (float)vi;
+    newP[i] = (float)(decay * p[i] - (stepSize * mi) / (__builtin_sqrt(vi) + epsilon));
+  }
+}
+
+// out = x * s for n numbers (float32, as tf.mul): the clipped gradients.
+EXPORT("scale")
+void scale(const float *x, float *out, int n, float s) {
+  v128_t sv = wasm_f32x4_splat(s);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(x + i), sv));
+  for (; i < n; i++) out[i] = x[i] * s;
+}
