@@ -1,12 +1,13 @@
-// Lecture 05's fused kernels (lib/engine/gpt-kernels.ts) against the plain formulas: LayerNorm and its
-// gradients on the CPU backend (tolerance), on our SIMD code and on the JS loops; clipping's sum of
+// Lecture 05's fused kernels (lib/engine/gpt-kernels.ts) against the plain formulas: LayerNorm and
+// attention's masked softmax with their gradients on the CPU backend (tolerance), on our SIMD code and
+// on the JS loops; clipping's sum of
 // squares and scaling, AdamW over all parameters and ReLU's gradient with the same bits as the plain
 // path on WASM (what keeps notebook 05's numbers); and no tensor left behind.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { initEngine, setFastPaths, type FastPaths } from "../lib/engine";
-import { LayerNorm } from "../lib/gpt";
+import { fusedMaskedSoftmax, initEngine, setFastPaths, type FastPaths } from "../lib/engine";
+import { LayerNorm, causalMask } from "../lib/gpt";
 import { AdamW, ClipGradNorm } from "../lib/optim";
 import { assertClose, on, randomTensor } from "./backend-comparison";
 
@@ -106,4 +107,39 @@ test("ReLU's gradient on SIMD lanes gives the JS loop's bits (zeros keep dy's si
   simd.forEach((value, i) => assert.ok(Object.is(value, js[i]), `element ${i}: ${value} vs ${js[i]}`));
   const cpu = await on("cpu", gradient);
   assertClose(simd, cpu, 0, "against the CPU backend");
+});
+
+/** Attention's weights softmax(scores * scale + mask) with the causal mask, and the gradient of sum(weights * w) for the scores. */
+function maskedSoftmaxNumbers(shape: number[]): number[][] {
+  const T = shape[shape.length - 1];
+  const scores = randomTensor(shape, 40, 4);
+  const w = randomTensor(shape, 41);
+  const mask = causalMask(T);
+  const scale = 0.35;
+  const weights = (s: tf.Tensor) => fusedMaskedSoftmax(s, scale, mask) ?? tf.softmax(s.mul(scale).add(mask));
+  const { grads } = tf.valueAndGrads((s: tf.Tensor) => weights(s).mul(w).sum())([scores]);
+  return [Array.from(weights(scores).dataSync()), Array.from(grads[0].dataSync())];
+}
+
+test("attention's masked softmax as one kernel each way (SIMD): weights and gradient match the plain formula on the CPU backend", async () => {
+  for (const shape of [[2, 3, 8, 8], [2, 5, 5], [1, 1]]) {
+    const cpu = await on("cpu", () => maskedSoftmaxNumbers(shape));
+    const wasm = await on("wasm", () => maskedSoftmaxNumbers(shape));
+    cpu.forEach((expected, i) => assertClose(wasm[i], expected, 1e-6, `[${shape}] ${["weights", "d scores"][i]}`));
+  }
+});
+
+test("the masked softmax kernels' JS loops (where our SIMD code cannot run) give the same numbers", async () => {
+  const shape = [3, 2, 7, 7];
+  const simd = await on("wasm", () => maskedSoftmaxNumbers(shape));
+  const runKernel = (name: string, inputs: tf.NamedTensorMap) => tf.tidy(() => Array.from((tf.engine().runKernel(name, inputs, { scale: 0.35 }) as tf.Tensor).dataSync()));
+  const js = await withFastPaths({ simd: false }, () =>
+    on("wasm", () => {
+      const [scores, w] = [randomTensor(shape, 40, 4), randomTensor(shape, 41)];
+      const y = tf.tensor(runKernel("MaskedSoftmax", { scores, mask: causalMask(7) }), shape);
+      // d/d scores of sum(y * w): dy = w
+      return [Array.from(y.dataSync()), runKernel("MaskedSoftmaxGrad", { y, dy: w })];
+    }),
+  );
+  simd.forEach((values, i) => assertClose(js[i], values, 1e-6, ["weights", "d scores"][i]));
 });

@@ -9,7 +9,7 @@ import { address, simdKernels } from "./simd-kernels";
 import { elementwiseInto } from "./wasm-c-functions";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
 import { fastPaths } from "./fast-paths";
-import { ADAMW_UPDATES, LAYER_NORM, SCALE_ALL, SUM_OF_SQUARES, type AdamWUpdateAttrs } from "./gpt-kernels";
+import { ADAMW_UPDATES, LAYER_NORM, MASKED_SOFTMAX, SCALE_ALL, SUM_OF_SQUARES, type AdamWUpdateAttrs } from "./gpt-kernels";
 
 /** -mean(log softmax(rows)[i, labels[i]]) for rows [N, C] and int32 labels [N], as one kernel. */
 export function fusedCrossEntropy(rows: tf.Tensor, labels: tf.Tensor): tf.Scalar | undefined {
@@ -87,6 +87,17 @@ export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, 
     return undefined;
   }
   return tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { eps }) as tf.Tensor;
+}
+
+/**
+ * softmax(scores * scale + mask) over the last axis, for scores [..., T', T] and a mask [T', T], as one
+ * kernel each way (five otherwise, and four for the gradient), where our SIMD code runs (its exp); else undefined.
+ */
+export function fusedMaskedSoftmax(scores: tf.Tensor, scale: number, mask: tf.Tensor): tf.Tensor | undefined {
+  const [rows, T] = scores.shape.slice(-2);
+  if (!gptKernel(MASKED_SOFTMAX) || scores.dtype !== "float32" || mask.dtype !== "float32" || scores.rank < 2) return undefined;
+  if (mask.rank !== 2 || mask.shape[0] !== rows || mask.shape[1] !== T || !simdKernels(tf.backend() as unknown as WasmBackend)) return undefined;
+  return tf.engine().runKernel(MASKED_SOFTMAX, { scores, mask }, { scale }) as tf.Tensor;
 }
 
 /** The sum of every squared number of every tensor (clipping's norm squared) as one kernel, a scalar; undefined elsewhere. */

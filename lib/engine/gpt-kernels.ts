@@ -14,6 +14,8 @@ export const LAYER_NORM_GRAD = "LayerNormRowsGrad";
 export const SUM_OF_SQUARES = "SumOfSquaresAll";
 export const SCALE_ALL = "ScaleAll";
 export const ADAMW_UPDATES = "AdamWUpdates";
+export const MASKED_SOFTMAX = "MaskedSoftmax";
+export const MASKED_SOFTMAX_GRAD = "MaskedSoftmaxGrad";
 
 /** A LayerNorm's shape: rows of `cols` numbers (the last axis), gamma and beta [cols]. */
 function rowsAndCols(x: tf.TensorInfo): [number, number] {
@@ -172,4 +174,62 @@ export function adamWUpdates({ inputs, backend, attrs }: KernelArgs): tf.TensorI
     }
   }
   return outputs;
+}
+
+/**
+ * Attention's weights, softmax(scores * scale + mask) over the last axis, for scores [..., T', T] and
+ * a mask [T', T] that repeats over the leading axes (the batch and the heads).
+ */
+export function maskedSoftmax({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { scores, mask } = inputs as Record<"scores" | "mask", tf.TensorInfo>;
+  const scale = attrs!.scale as number;
+  const [rows, T] = rowsAndCols(scores);
+  const maskRows = mask.shape[0];
+  const y = wasm.makeOutput(scores.shape, "float32");
+  const simd = simdKernels(wasm);
+  if (simd) {
+    simd.masked_softmax_forward(address(wasm, scores), address(wasm, mask), address(wasm, y), rows, T, maskRows, scale);
+    return y;
+  }
+  const [s, m, out] = [scores, mask, y].map((info) => wasm.typedArrayFromHeap(info));
+  const fscale = Math.fround(scale);
+  for (let i = 0; i < rows; i++) {
+    const [row, maskRow] = [i * T, (i % maskRows) * T];
+    let max = -Infinity;
+    for (let j = 0; j < T; j++) max = Math.max(max, (out[row + j] = Math.fround(s[row + j] * fscale) + m[maskRow + j]));
+    let sum = 0;
+    for (let j = 0; j < T; j++) sum += out[row + j] = Math.exp(out[row + j] - max);
+    for (let j = 0; j < T; j++) out[row + j] /= sum;
+  }
+  return y;
+}
+
+/** d scores = (dy y - y sum_j(dy y)) * scale per row, from the weights y: softmax's gradient, then the scale's. */
+export function maskedSoftmaxGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const wasm = backend as WasmBackend;
+  const { y, dy } = inputs as Record<"y" | "dy", tf.TensorInfo>;
+  const scale = attrs!.scale as number;
+  const [rows, T] = rowsAndCols(y);
+  const dscores = wasm.makeOutput(y.shape, "float32");
+  const simd = simdKernels(wasm);
+  if (simd) {
+    simd.masked_softmax_backward(address(wasm, y), address(wasm, dy), address(wasm, dscores), rows, T, scale);
+    return dscores;
+  }
+  const [ys, dys, out] = [y, dy, dscores].map((info) => wasm.typedArrayFromHeap(info));
+  for (let row = 0; row < rows * T; row += T) {
+    let dot = 0;
+    for (let j = row; j < row + T; j++) dot += dys[j] * ys[j];
+    for (let j = row; j < row + T; j++) out[j] = (dys[j] * ys[j] - dot * ys[j]) * scale;
+  }
+  return dscores;
+}
+
+export function maskedSoftmaxGradient(dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) {
+  const [mask, y] = saved; // inputs to save, then outputs
+  return {
+    scores: () => tf.engine().runKernel(MASKED_SOFTMAX_GRAD, { y, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+    mask: () => tf.zerosLike(mask), // a constant: autograd never asks for it
+  };
 }

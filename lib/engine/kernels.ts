@@ -64,6 +64,10 @@ const KERNELS: Entry[] = [
   { gradientOf: gpt.LAYER_NORM, gradient: { inputsToSave: ["x", "gamma"], gradFunc: gpt.layerNormGradient } },
   { add: gpt.SUM_OF_SQUARES, kernel: gpt.sumOfSquares },
   { add: gpt.SCALE_ALL, kernel: gpt.scaleAll },
+  // ... and attention's softmax(scores * scale + mask), one kernel each way (gpt-kernels.ts).
+  { add: gpt.MASKED_SOFTMAX, kernel: gpt.maskedSoftmax },
+  { add: gpt.MASKED_SOFTMAX_GRAD, kernel: gpt.maskedSoftmaxGrad },
+  { gradientOf: gpt.MASKED_SOFTMAX, gradient: { inputsToSave: ["mask"], outputsToSave: [true], gradFunc: gpt.maskedSoftmaxGradient } },
   // 10: BatchNorm1d in training, one kernel each way (batchnorm-kernels.ts).
   { add: BATCH_NORM_TRAIN, kernel: batchNormTrain },
   { add: BATCH_NORM_TRAIN_GRAD, kernel: batchNormTrainGrad },

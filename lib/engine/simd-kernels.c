@@ -451,3 +451,81 @@ void scale(const float *x, float *out, int n, float s) {
   for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(x + i), sv));
   for (; i < n; i++) out[i] = x[i] * s;
 }
+
+// Attention's weights: softmax(scores * scale + mask) along each row of T numbers, the mask [maskRows, T]
+// repeating over the batch and heads (row i takes mask row i % maskRows). exp is Cephes' float32
+// polynomial after a reduction by ln 2 (within 2 ulp of expf); exp of a number below -87.3 (the masked
+// -Infinity among them) is 0.
+
+static inline v128_t exp4(v128_t x) {
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1));
+  v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.3f));
+  v128_t n0 = wasm_v128_bitselect(wasm_f32x4_splat(0), n, tiny); // keeps 2^n's exponent in range where the result is 0 anyway
+  v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n0), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_bitselect(wasm_f32x4_splat(0), wasm_f32x4_mul(y, pow2n), tiny);
+}
+
+static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
+static inline float max1(float a, float b) { return b > a ? b : a; }
+
+EXPORT("masked_softmax_forward")
+void masked_softmax_forward(const float *scores, const float *mask, float *y, int rows, int T, int maskRows, float scale) {
+  const v128_t sv = wasm_f32x4_splat(scale);
+  for (int i = 0; i < rows; i++) {
+    const float *s = scores + i * T, *m = mask + (i % maskRows) * T;
+    float *out = y + i * T;
+    v128_t maxv = wasm_f32x4_splat(-__builtin_inff());
+    int j = 0;
+    for (; j + 4 <= T; j += 4) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(s + j), sv), wasm_v128_load(m + j));
+      wasm_v128_store(out + j, v);
+      maxv = wasm_f32x4_pmax(maxv, v);
+    }
+    float max = max1(max1(wasm_f32x4_extract_lane(maxv, 0), wasm_f32x4_extract_lane(maxv, 1)),
+                                max1(wasm_f32x4_extract_lane(maxv, 2), wasm_f32x4_extract_lane(maxv, 3)));
+    for (; j < T; j++) {
+      out[j] = s[j] * scale + m[j];
+      max = max1(max, out[j]);
+    }
+    v128_t mv = wasm_f32x4_splat(max), sumv = wasm_f32x4_splat(0);
+    for (j = 0; j + 4 <= T; j += 4) {
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(out + j), mv));
+      wasm_v128_store(out + j, e);
+      sumv = wasm_f32x4_add(sumv, e);
+    }
+    float sum = horizontalSum(sumv);
+    for (; j < T; j++) sum += out[j] = exp1(out[j] - max);
+    v128_t total = wasm_f32x4_splat(sum);
+    for (j = 0; j + 4 <= T; j += 4) wasm_v128_store(out + j, wasm_f32x4_div(wasm_v128_load(out + j), total));
+    for (; j < T; j++) out[j] /= sum;
+  }
+}
+
+// d scores = (dy y - y sum_j(dy y)) * scale, per row: softmax's gradient, then the scale's.
+EXPORT("masked_softmax_backward")
+void masked_softmax_backward(const float *y, const float *dy, float *dscores, int rows, int T, float scale) {
+  const v128_t sv = wasm_f32x4_splat(scale);
+  for (int i = 0; i < rows; i++) {
+    const float *yi = y + i * T, *dyi = dy + i * T;
+    float *out = dscores + i * T;
+    v128_t dotv = wasm_f32x4_splat(0);
+    int j = 0;
+    for (; j + 4 <= T; j += 4) dotv = wasm_f32x4_add(dotv, wasm_f32x4_mul(wasm_v128_load(dyi + j), wasm_v128_load(yi + j)));
+    float dot = horizontalSum(dotv);
+    for (; j < T; j++) dot += dyi[j] * yi[j];
+    v128_t dv = wasm_f32x4_splat(dot);
+    for (j = 0; j + 4 <= T; j += 4) {
+      v128_t yv = wasm_v128_load(yi + j);
+      wasm_v128_store(out + j, wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(dyi + j), yv), wasm_f32x4_mul(dv, yv)), sv));
+    }
+    for (; j < T; j++) out[j] = (dyi[j] * yi[j] - dot * yi[j]) * scale;
+  }
+}

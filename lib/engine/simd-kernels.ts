@@ -41,6 +41,8 @@ export interface SimdKernels {
     p: number, g: number, m: number, v: number, newP: number, newM: number, newV: number, n: number,
     beta1: number, beta2: number, stepSize: number, epsilon: number, decay: number,
   ): void;
+  masked_softmax_forward(scores: number, mask: number, y: number, rows: number, T: number, maskRows: number, scale: number): void;
+  masked_softmax_backward(y: number, dy: number, dscores: number, rows: number, T: number, scale: number): void;
 }
 
 /** Every function the TypeScript side calls: the module must export exactly these (test/simd-kernels.test.ts). */
@@ -59,6 +61,8 @@ const CALLED: Record<keyof SimdKernels, true> = {
   sum_of_squares: true,
   scale: true,
   adamw_update: true,
+  masked_softmax_forward: true,
+  masked_softmax_backward: true,
 };
 export const SIMD_KERNEL_NAMES = Object.keys(CALLED) as (keyof SimdKernels)[];
 
