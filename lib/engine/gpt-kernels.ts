@@ -74,15 +74,17 @@ export function layerNormGrad({ inputs, backend, attrs }: KernelArgs): tf.Tensor
   for (let i = 0; i < rows; i++) {
     const row = i * cols;
     const { mean, std } = rowStatistics(xs, row, cols, eps);
-    let [meanG, meanGX] = [0, 0];
+    let sumG = 0;
+    let sumGX = 0;
     for (let j = 0; j < cols; j++) {
-      const [xhat, d] = [(xs[row + j] - mean) / std, dys[row + j]];
-      meanG += d * g[j];
-      meanGX += d * g[j] * xhat;
+      const xhat = (xs[row + j] - mean) / std;
+      const d = dys[row + j];
+      sumG += d * g[j];
+      sumGX += d * g[j] * xhat;
       sumGamma[j] += d * xhat;
       sumBeta[j] += d;
     }
-    [meanG, meanGX] = [meanG / cols, meanGX / cols];
+    const [meanG, meanGX] = [sumG / cols, sumGX / cols];
     for (let j = 0; j < cols; j++) dx[row + j] = (dys[row + j] * g[j] - meanG - ((xs[row + j] - mean) / std) * meanGX) / std;
   }
   dgamma.set(sumGamma);
