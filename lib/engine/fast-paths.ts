@@ -8,10 +8,12 @@ export interface FastPaths {
   fusedBlocks: boolean;
   /** Batched and transposed matmuls on XNNPACK (batched-matmul.ts); off: the backend's stock kernel. */
   batchedMatMul: boolean;
+  /** Lecture 05's LayerNorm each way, clipping's norm and scaling, AdamW over all parameters: one kernel each (gpt-kernels.ts). */
+  gptKernels: boolean;
 }
 
 /** The current settings; read by the kernels at every call. */
-export const fastPaths: Readonly<FastPaths> = { simd: true, fusedBlocks: true, batchedMatMul: true };
+export const fastPaths: Readonly<FastPaths> = { simd: true, fusedBlocks: true, batchedMatMul: true, gptKernels: true };
 
 /**
  * Turns fast paths on or off, e.g. `setFastPaths({ simd: false })`; returns the settings before, so

@@ -8,6 +8,7 @@
 // and lecture 03's small matmuls, tanh and bias gradients (mlp-kernels.ts) with the same bits as before.
 // They run on the single-threaded build; the threaded build's memory is shared, which this module does
 // not import: there, `simdKernels` returns undefined and the callers keep their other path.
+import * as tf from "@tensorflow/tfjs";
 import type { WasmBackend } from "./wasm-backend";
 import { SIMD_KERNELS_WASM } from "./simd-kernels-wasm";
 import { fastPaths } from "./fast-paths";
@@ -30,6 +31,18 @@ export interface SimdKernels {
   tanh_forward(x: number, y: number, leftAt: number, n: number): number;
   tanh_backward(y: number, dy: number, dx: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, inner: number): void;
+  // Lecture 05's GPT step (gpt-kernels.ts); LayerNorm's rows must be a multiple of 4 long.
+  relu_backward(x: number, dy: number, dx: number, n: number): void;
+  layernorm_forward(x: number, gamma: number, beta: number, y: number, rows: number, cols: number, eps: number): void;
+  layernorm_backward(x: number, gamma: number, dy: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number, eps: number): void;
+  sum_of_squares(g: number, n: number): number;
+  scale(x: number, out: number, n: number, s: number): void;
+  adamw_update(
+    p: number, g: number, m: number, v: number, newP: number, newM: number, newV: number, n: number,
+    beta1: number, beta2: number, stepSize: number, epsilon: number, decay: number,
+  ): void;
+  masked_softmax_forward(scores: number, mask: number, y: number, rows: number, T: number, maskRows: number, scale: number): void;
+  masked_softmax_backward(y: number, dy: number, dscores: number, rows: number, T: number, scale: number): void;
 }
 
 /** Every function the TypeScript side calls: the module must export exactly these (test/simd-kernels.test.ts). */
@@ -42,6 +55,14 @@ const CALLED: Record<keyof SimdKernels, true> = {
   tanh_forward: true,
   tanh_backward: true,
   sum_rows: true,
+  relu_backward: true,
+  layernorm_forward: true,
+  layernorm_backward: true,
+  sum_of_squares: true,
+  scale: true,
+  adamw_update: true,
+  masked_softmax_forward: true,
+  masked_softmax_backward: true,
 };
 export const SIMD_KERNEL_NAMES = Object.keys(CALLED) as (keyof SimdKernels)[];
 
@@ -72,4 +93,13 @@ function instantiate(wasm: WasmBackend): SimdKernels | null {
 /** Where a tensor's data starts in the backend's memory (a byte offset), which the kernels take. */
 export function address(wasm: WasmBackend, info: { dataId: object }): number {
   return wasm.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+/** out = kernel(a, b) elementwise, float32 of a's shape (a gradient from y or x, and dy); undefined where the module cannot run. */
+export function simdElementwise(wasm: WasmBackend, kernel: "tanh_backward" | "relu_backward", a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo | undefined {
+  const simd = simdKernels(wasm);
+  if (!simd || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
+  const output = wasm.makeOutput(a.shape, "float32");
+  simd[kernel](address(wasm, a), address(wasm, b), address(wasm, output), tf.util.sizeFromShape(a.shape));
+  return output;
 }
