@@ -10,11 +10,12 @@ import { loadNames, loadText } from "../lib/data";
 import { CharTokenizer } from "../lib/tokenizer";
 import { splitText } from "../lib/text-batches";
 import { LADDER_RUNGS } from "../lib/gpt-ladder";
-import { isTextJob, runTextJob, type TextTrainJob } from "../lib/runtime/text-jobs";
+import type { TextTrainJob } from "../lib/runtime/text-jobs";
+import { runAnyJob } from "../lib/runtime/any-job";
 import { buildDataset, splitWords } from "../lib/dataset";
 import { PythonRandom } from "../lib/python-random";
 import { namesTokenizer } from "../lib/tokenizer";
-import { runJob, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import type { TrainJob, TrainJobResult } from "../lib/runtime/parallel-jobs";
 import { trainInWorkers } from "../lib/runtime/parallel";
 
 const flag = (name: string, fallback: number) => {
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
       const load = os.loadavg()[0].toFixed(2);
       let start = performance.now();
       const serial: TrainJobResult[] = [];
-      for (const j of jobs) serial.push(isTextJob(j) ? await runTextJob(j) : await runJob(j));
+      for (const j of jobs) serial.push(await runAnyJob(j));
       const serialSeconds = (performance.now() - start) / 1000;
       start = performance.now();
       const parallel = await trainInWorkers(jobs, { progress: false, workers: 2 });

@@ -3,10 +3,9 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { ProgressInfo } from "../display/progress";
 import { initEngine, type EngineName } from "../engine";
-import { runJob, type TrainJob } from "./parallel-jobs";
-import { isTextJob, runTextJob, type TextTrainJob } from "./text-jobs";
+import { runAnyJob, type AnyJob } from "./any-job";
 
-export type ToWorker = { type: "job"; index: number; job: TrainJob | TextTrainJob };
+export type ToWorker = { type: "job"; index: number; job: AnyJob };
 export type FromWorker =
   | { type: "ready" }
   | { type: "progress"; index: number; step: number; loss: number; stepsPerSecond: number }
@@ -26,7 +25,7 @@ async function handle({ index, job }: ToWorker): Promise<void> {
   try {
     const onProgress = (info: ProgressInfo) =>
       port!.postMessage({ type: "progress", index, step: info.step, loss: info.loss, stepsPerSecond: info.stepsPerSecond } satisfies FromWorker);
-    const result = isTextJob(job) ? await runTextJob(job, onProgress) : await runJob(job, onProgress);
+    const result = await runAnyJob(job, onProgress);
     port!.postMessage({ type: "result", index, result } satisfies FromWorker);
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));

@@ -10,8 +10,8 @@ import * as path from "node:path";
 import { engineInfo } from "../engine";
 import { LiveDisplay, escapeHtml } from "../display/display";
 import { StopRequest } from "./stop";
-import type { TrainJob, TrainJobResult } from "./parallel-jobs";
-import type { TextTrainJob } from "./text-jobs";
+import type { TrainJobResult } from "./parallel-jobs";
+import type { AnyJob } from "./any-job";
 import type { FromWorker, ToWorker } from "./parallel-worker";
 
 export interface ParallelOptions {
@@ -35,7 +35,7 @@ export interface ParallelResult {
 }
 
 /** Trains every job, `workers` at a time, and returns their results in the jobs' order. */
-export async function trainInWorkers(jobs: (TrainJob | TextTrainJob)[], options: ParallelOptions = {}): Promise<ParallelResult> {
+export async function trainInWorkers(jobs: AnyJob[], options: ParallelOptions = {}): Promise<ParallelResult> {
   const count = Math.max(1, Math.min(options.workers ?? freeCores(), jobs.length));
   if (!Number.isInteger(count)) throw new Error(`trainInWorkers: workers must be an integer >= 1 (got ${options.workers}).`);
   const results: (TrainJobResult | undefined)[] = jobs.map(() => undefined);
