@@ -9,6 +9,7 @@
 //
 // B is the batch, T the time (positions, at most blockSize), C the channels (nEmbd), V the vocabulary.
 import * as tf from "@tensorflow/tfjs";
+import { fusedLayerNorm, fusedMaskedSoftmax } from "./engine";
 import { Linear } from "./layers";
 import { crossEntropy } from "./losses";
 import { countParameters, type ForwardOptions, type LanguageModel, type ModelOutput } from "./model";
@@ -92,6 +93,9 @@ export class LayerNorm {
   }
 
   forward(x: tf.Tensor): tf.Tensor {
+    // The same formula as one kernel each way, where the engine has it (engine/fused-ops.ts).
+    const fused = fusedLayerNorm(x, this.gamma, this.beta, this.eps);
+    if (fused) return fused;
     const { mean, variance } = tf.moments(x, -1, true); // [..., 1] each; the biased variance, as PyTorch
     return x.sub(mean).div(variance.add(this.eps).sqrt()).mul(this.gamma).add(this.beta); // [..., C]
   }
@@ -126,8 +130,10 @@ function attend(
   dropWeights: (weights: tf.Tensor) => tf.Tensor = (weights) => weights,
 ): { out: tf.Tensor; weights: tf.Tensor } {
   const headSize = q.shape[q.rank - 1];
-  const scores = tf.matMul(q, k, false, true).mul(headSize ** -0.5); // [..., T, T]: how much t wants s
-  const weights = tf.softmax(scores.add(mask)); // [..., T, T]: each row sums to 1 over s <= t
+  const products = tf.matMul(q, k, false, true); // [..., T, T]: how much t wants s
+  // softmax(scores + mask) with scores = products / sqrt(headSize): one kernel each way where the engine has it.
+  const weights =
+    fusedMaskedSoftmax(products, headSize ** -0.5, mask) ?? tf.softmax(products.mul(headSize ** -0.5).add(mask)); // [..., T, T]: each row sums to 1 over s <= t
   return { out: tf.matMul(dropWeights(weights), v), weights }; // [..., T, headSize]
 }
 

@@ -8,6 +8,7 @@ export { initEngine, engineInfo, describeEngine, setFastPaths, type EngineInfo, 
 export { isQuickMode, pick } from "./runtime/quick-mode";
 export { trainInWorkers, type ParallelOptions, type ParallelResult } from "./runtime/parallel";
 export { runJob, restoreJobModel, scheduleFunction, type TrainJob, type TrainJobResult, type StepSchedule, type MLPModelSpec, type WaveNetModelSpec, type ModelSpec } from "./runtime/parallel-jobs";
+export { runTextJob, type TextTrainJob, type LadderModelSpec } from "./runtime/text-jobs";
 export * from "./display/display";
 export * from "./display/plot";
 export * from "./display/table";
@@ -52,6 +53,7 @@ export * from "./averaging";
 export * from "./bpe";
 export * from "./schedule";
 export * from "./gpt";
+export * from "./gpt-ladder";
 export * from "./checkpoint";
 
 // 06 backprop by hand: gradients held against autograd's, and a loop whose body the notebook writes

@@ -1,7 +1,7 @@
 // Optimizers: how a parameter moves once its gradient is known. train() calls `step` once per
 // training step, inside the step's tf.tidy.
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdamWUpdate, fusedSgdUpdates } from "./engine";
+import { fusedAdamWUpdates, fusedScale, fusedSumOfSquares, fusedSgdUpdates } from "./engine";
 
 export interface Optimizer {
   /** Moves each parameter against its gradient (grads[i] belongs to parameters[i]), in place. */
@@ -72,17 +72,19 @@ export class AdamW implements Optimizer {
     // lr * (m / c1) / (sqrt(v / c2) + eps) = stepSize * m / (sqrt(v) + eps * sqrt(c2)): fewer kernels.
     const stepSize = (learningRate * Math.sqrt(correction2)) / correction1;
     const epsilon = eps * Math.sqrt(correction2);
+    const decays = parameters.map((p) => (p.rank >= 2 ? 1 - learningRate * this.weightDecay : 1));
     tf.tidy(() => {
+      const states = parameters.map((p) => this.stateOf(p));
+      // The same formulas for every parameter in one kernel where the engine has it (engine/fused-ops.ts).
+      const ms = states.map((s) => s.m);
+      const vs = states.map((s) => s.v);
+      const fused = fusedAdamWUpdates(parameters, grads, ms, vs, decays, { beta1, beta2, stepSize, epsilon });
+      if (fused) {
+        fused.forEach((updated, i) => [parameters[i], ms[i], vs[i]].forEach((variable, k) => variable.assign(updated[k])));
+        return;
+      }
       parameters.forEach((p, i) => {
-        const g = grads[i];
-        const { m, v } = this.stateOf(p);
-        const decay = p.rank >= 2 ? 1 - learningRate * this.weightDecay : 1;
-        // The same formulas in one kernel where the engine has it (engine/fused-ops.ts).
-        const fused = fusedAdamWUpdate(p, g, m, v, { beta1, beta2, stepSize, epsilon, decay });
-        if (fused) {
-          [p, m, v].forEach((variable, k) => variable.assign(fused[k]));
-          return;
-        }
+        const [g, m, v, decay] = [grads[i], ms[i], vs[i], decays[i]];
         m.assign(m.mul(beta1).add(g.mul(1 - beta1)));
         v.assign(v.mul(beta2).add(g.square().mul(1 - beta2)));
         const decayed = decay !== 1 ? p.mul(decay) : p;
@@ -124,14 +126,15 @@ export class ClipGradNorm implements Optimizer {
   }
 
   step(parameters: tf.Variable[], grads: tf.Tensor[], learningRate: number): void {
-    const norm = tf.tidy(() => tf.addN(grads.map((g) => g.square().sum())).sqrt().dataSync()[0]);
+    // sum(g^2) over every gradient: one kernel where the engine has it (engine/fused-ops.ts).
+    const norm = tf.tidy(() => (fusedSumOfSquares(grads) ?? tf.addN(grads.map((g) => g.square().sum()))).sqrt().dataSync()[0]);
     this.lastNorm = norm;
     if (!(norm > this.maxNorm)) {
       this.optimizer.step(parameters, grads, learningRate);
       return;
     }
     const scale = this.maxNorm / (norm + 1e-6); // PyTorch's clip coefficient
-    tf.tidy(() => this.optimizer.step(parameters, grads.map((g) => g.mul(scale)), learningRate));
+    tf.tidy(() => this.optimizer.step(parameters, fusedScale(grads, scale) ?? grads.map((g) => g.mul(scale)), learningRate));
   }
 
   /** Frees the wrapped optimizer's state, if it has any. */

@@ -1,13 +1,21 @@
-// Lecture 04's two init rows (and lecture 03's draws) trained one after the other in this thread vs
-// side by side by trainInWorkers, alternating rounds in one run; checks that both give the same bits.
+// Lecture 04's two init rows (and lecture 03's draws, and lecture 05's ladder) trained one after the
+// other in this thread vs side by side by trainInWorkers, alternating rounds in one run; checks that
+// both give the same bits. `--only ladder` runs one comparison; ZTH_THREADS=2 gives this thread the
+// engine notebook 05 runs its ladder on when serial (the workers always run one thread each).
 //   npm run build && ZTH_DATA_MIRROR=<data folder> npx tsx scripts/bench-parallel.ts [--steps 20000] [--rounds 2]
+//     [--ladder-steps 5000] [--only <name>]
 import * as os from "node:os";
 import { initEngine, describeEngine } from "../lib/engine";
-import { loadNames } from "../lib/data";
+import { loadNames, loadText } from "../lib/data";
+import { CharTokenizer } from "../lib/tokenizer";
+import { splitText } from "../lib/text-batches";
+import { LADDER_RUNGS } from "../lib/gpt-ladder";
+import type { TextTrainJob } from "../lib/runtime/text-jobs";
+import { runAnyJob } from "../lib/runtime/any-job";
 import { buildDataset, splitWords } from "../lib/dataset";
 import { PythonRandom } from "../lib/python-random";
 import { namesTokenizer } from "../lib/tokenizer";
-import { runJob, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import type { TrainJob, TrainJobResult } from "../lib/runtime/parallel-jobs";
 import { trainInWorkers } from "../lib/runtime/parallel";
 
 const flag = (name: string, fallback: number) => {
@@ -16,6 +24,22 @@ const flag = (name: string, fallback: number) => {
 };
 const steps = flag("--steps", 20_000);
 const rounds = flag("--rounds", 2);
+const ladderSteps = flag("--ladder-steps", 5_000);
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+
+/** Notebook 05's ladder: six rungs, 32 channels, block 8, batch 32, AdamW 1e-3, the estimate of 200 batches every 500 steps. */
+async function ladderJobs(): Promise<TextTrainJob[]> {
+  const text = await loadText("tinyshakespeare");
+  const tokenizer = CharTokenizer.fromText(text);
+  const { train, val } = splitText(Int32Array.from(tokenizer.encode(text)), 0.9);
+  const config = { vocabSize: tokenizer.vocabSize, blockSize: 8, nEmbd: 32, nHead: 4, nLayer: 3 };
+  const jobs = LADDER_RUNGS.map((rung): TextTrainJob => ({
+    name: rung, model: { kind: "ladder", rung: rung, config: config, seeds: { body: 1337, embeddings: 1338 } },
+    steps: ladderSteps, batchSize: 32, learningRate: { rates: [1e-3], until: [] }, train: train, batchSeed: 2024,
+    estimate: { splits: { train: train, val: val }, seed: 7, batches: 200, every: Math.min(500, ladderSteps) },
+  }));
+  return jobs.reverse(); // the deepest first, as the notebook
+}
 
 async function main(): Promise<void> {
   console.log(describeEngine(await initEngine()));
@@ -30,23 +54,25 @@ async function main(): Promise<void> {
     learningRate: { rates: [0.1, 0.01], until: [steps / 2] }, train: trainSet, evaluate: { train: trainSet, val: valSet },
   });
   const kaiming = (5 / 3) / Math.sqrt(30);
-  const comparisons: Record<string, TrainJob[]> = {
+  const comparisons: Record<string, (TrainJob | TextTrainJob)[]> = {
     "04's two init rows": [job("W1 x 0.2", { W1: 0.2, b1: 0.01, W2: 0.01, b2: 0 }), job("Kaiming", { W1: kaiming, b1: 0.01, W2: 0.01, b2: 0 })],
     "03's four draws": [2147483647, 1, 2, 3].map((seed) => job(`draw ${seed}`, {}, seed)),
+    "05's ladder": only?.includes("ladder") ? await ladderJobs() : [],
   };
   for (const [name, jobs] of Object.entries(comparisons)) {
+    if (only ? !name.includes(only) : jobs.length === 0) continue;
     for (let round = 0; round < rounds; round++) {
       const load = os.loadavg()[0].toFixed(2);
       let start = performance.now();
       const serial: TrainJobResult[] = [];
-      for (const j of jobs) serial.push(await runJob(j));
+      for (const j of jobs) serial.push(await runAnyJob(j));
       const serialSeconds = (performance.now() - start) / 1000;
       start = performance.now();
       const parallel = await trainInWorkers(jobs, { progress: false, workers: 2 });
       const parallelSeconds = (performance.now() - start) / 1000;
-      const same = parallel.results.every((r, k) => r && JSON.stringify(r.losses) === JSON.stringify(serial[k].losses) && JSON.stringify(r.evaluation) === JSON.stringify(serial[k].evaluation));
+      const same = parallel.results.every((r, k) => r && JSON.stringify(r.losses) === JSON.stringify(serial[k].losses) && JSON.stringify(r.evaluation) === JSON.stringify(serial[k].evaluation) && JSON.stringify(r.estimates) === JSON.stringify(serial[k].estimates));
       const losses = serial.map((r) => `${r.name} ${r.evaluation.train.toFixed(4)} / ${r.evaluation.val.toFixed(4)}`).join(", ");
-      console.log(`${name}, ${steps} steps each, round ${round + 1} (load ${load}): serial ${serialSeconds.toFixed(1)} s, ` +
+      console.log(`${name}, ${jobs[0].steps} steps each, round ${round + 1} (load ${load}): serial ${serialSeconds.toFixed(1)} s, ` +
         `${parallel.workers} workers ${parallelSeconds.toFixed(1)} s: ${(serialSeconds / parallelSeconds).toFixed(2)}x; same bits: ${same}; ${losses}`);
     }
   }

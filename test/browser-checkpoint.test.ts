@@ -1,6 +1,6 @@
 // Live mode's checkpoints (lib/browser/checkpoint.ts on lib/browser/memory-files.ts), run in Node: a
 // saved GPT loads back to the same numbers; a mismatched config or a flipped byte in weights.bin is
-// refused before the model is touched, and loading leaks no tensor; the files the cells see through fs/path/os are the same ones.
+// refused before the model is touched, as is an edited checkpoint.json, and loading leaks no tensor; the files the cells see through fs/path/os are the same ones.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
@@ -55,7 +55,16 @@ test("a saved GPT loads back bit for bit; a wider one and a damaged copy are ref
   fs.writeFileSync(path.join(damaged, "weights.bin"), bytes);
   const untouched = new GPT(config, new Generator(4));
   const kept = values(untouched);
-  await assert.rejects(loadCheckpoint(damaged, untouched, contents), /weights\.bin is damaged/);
+  await assert.rejects(loadCheckpoint(damaged, untouched, contents), /weights\.bin does not have the SHA-256 it was saved with/);
+  assert.deepEqual(values(untouched), kept);
+
+  // The same manifest checks as on disk (checkpoint-format.ts): an edited setting is caught.
+  const edited = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "edited-")), "gpt");
+  fs.cpSync(dir, edited);
+  const manifest = JSON.parse(fs.readFileSync(path.join(edited, "checkpoint.json"), "utf8") as string);
+  manifest.settings.steps = 4;
+  fs.writeFileSync(path.join(edited, "checkpoint.json"), JSON.stringify(manifest));
+  await assert.rejects(loadCheckpoint(edited, untouched, { ...contents, settings: { steps: 4 } }), /checkpoint\.json was changed after it was saved/);
   assert.deepEqual(values(untouched), kept);
   for (const m of [model, reloaded, wider, untouched]) m.dispose();
 });

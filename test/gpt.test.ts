@@ -308,10 +308,14 @@ test("training a GPT with AdamW: the loss falls on a repeating text, and no tens
   model.dispose();
 });
 
-test("GPT on lecture 04's Linear draws the weights the GPT drew before and trains to the same losses, bit for bit", () => {
+test("GPT on lecture 04's Linear draws the weights the GPT drew before and trains to the same losses", () => {
   // Recorded from the GPT before it took lib/layers.ts's Linear (its own Linear with std 0.02, main f83e925):
   // the first loss, the next five steps of nanoGPT's recipe and the sums of some parameters after them.
-  // Equal floats mean equal draws, so notebook 05's checkpointed model (train 1.6298 / val 1.7928) is unchanged.
+  // They were equal bit for bit (equal draws, so notebook 05's checkpointed model, train 1.6298 / val
+  // 1.7928, is unchanged) until LayerNorm and attention's softmax ran as one kernel each way
+  // (engine/gpt-kernels.ts): their float32 roundings differ from the plain formulas', which moves the
+  // sums by up to 6.1e-7 after six steps and leaves the losses equal. Other draws would move them by far
+  // more than the tolerances here.
   const model = new GPT({ vocabSize: 11, blockSize: 8, nEmbd: 16, nHead: 4, nLayer: 2, dropout: 0 }, new Generator(1337));
   const tokens = Int32Array.from({ length: 500 }, (_, i) => (i * 7 + (i >> 3)) % 11);
   const batches = textBatches(tokens, 8, 4, new Generator(7));
@@ -323,13 +327,13 @@ test("GPT on lecture 04's Linear draws the weights the GPT drew before and train
     tf.dispose([X, Y]);
     return loss;
   });
-  assert.deepEqual(losses, [2.4135332107543945, 2.3478500843048096, 2.2652578353881836, 2.1686248779296875, 2.1660475730895996, 2.094108819961548]);
+  close(losses, [2.4135332107543945, 2.3478500843048096, 2.2652578353881836, 2.1686248779296875, 2.1660475730895996, 2.094108819961548], 1e-6, "losses");
   const sums = new Map(model.namedParameters().map(([name, p]) => [name, tf.tidy(() => p.sum().dataSync()[0])]));
-  assert.equal(sums.get("tokenEmbedding"), 0.0431370809674263);
-  assert.equal(sums.get("blocks.0.attention.proj.weight"), 0.059742070734500885);
-  assert.equal(sums.get("blocks.1.feedForward.proj.weight"), 0.20660172402858734);
-  assert.equal(sums.get("lmHead.weight"), -0.15154320001602173);
-  assert.equal(sums.get("lmHead.bias"), 0.004619751125574112);
+  close([sums.get("tokenEmbedding")!], [0.0431370809674263], 2e-6, "tokenEmbedding");
+  close([sums.get("blocks.0.attention.proj.weight")!], [0.059742070734500885], 2e-6, "blocks.0.attention.proj.weight");
+  close([sums.get("blocks.1.feedForward.proj.weight")!], [0.20660172402858734], 2e-6, "blocks.1.feedForward.proj.weight");
+  close([sums.get("lmHead.weight")!], [-0.15154320001602173], 2e-6, "lmHead.weight");
+  close([sums.get("lmHead.bias")!], [0.004619751125574112], 2e-6, "lmHead.bias");
   optimizer.dispose();
   model.dispose();
 });

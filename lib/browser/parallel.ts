@@ -1,14 +1,15 @@
 // Browser build of lib/runtime/parallel.ts: the page's cells already run in a Web Worker, with one
-// engine, so the jobs run one after another here, each through the same runJob as a Node worker (the
+// engine, so the jobs run one after another here, each through the same runAnyJob as a Node worker (the
 // same bits). Same interface and progress lines; Stop ends the run, keeping the jobs that finished.
 import { LiveDisplay, escapeHtml } from "../display/display";
 import { StopRequest } from "../runtime/stop";
-import { runJob, type TrainJob, type TrainJobResult } from "../runtime/parallel-jobs";
+import type { TrainJobResult } from "../runtime/parallel-jobs";
+import { runAnyJob, type AnyJob } from "../runtime/any-job";
 import type { ParallelOptions, ParallelResult } from "../runtime/parallel";
 
 export type { ParallelOptions, ParallelResult };
 
-export async function trainInWorkers(jobs: TrainJob[], options: ParallelOptions = {}): Promise<ParallelResult> {
+export async function trainInWorkers(jobs: AnyJob[], options: ParallelOptions = {}): Promise<ParallelResult> {
   const results: (TrainJobResult | undefined)[] = jobs.map(() => undefined);
   const lines = jobs.map((job) => `${job.name}: waiting`);
   const display = options.progress ?? true ? new LiveDisplay() : undefined;
@@ -20,7 +21,7 @@ export async function trainInWorkers(jobs: TrainJob[], options: ParallelOptions 
     for (const [k, job] of jobs.entries()) {
       if (stop.requested) break;
       let shown = 0;
-      const result = await runJob(job, (info) => {
+      const result = await runAnyJob(job, (info) => {
         if (performance.now() - shown < 500) return;
         shown = performance.now();
         lines[k] = `${job.name}: step ${info.step.toLocaleString("en")}/${job.steps.toLocaleString("en")} | loss ${info.loss.toFixed(4)}`;

@@ -8,6 +8,8 @@ import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 import { address, simdKernels } from "./simd-kernels";
 import { elementwiseInto } from "./wasm-c-functions";
 import { SOFTMAX_CROSS_ENTROPY } from "./wasm-fixes";
+import { fastPaths } from "./fast-paths";
+import { ADAMW_UPDATES, LAYER_NORM, MASKED_SOFTMAX, SCALE_ALL, SUM_OF_SQUARES, type AdamWUpdateAttrs } from "./gpt-kernels";
 
 /** -mean(log softmax(rows)[i, labels[i]]) for rows [N, C] and int32 labels [N], as one kernel. */
 export function fusedCrossEntropy(rows: tf.Tensor, labels: tf.Tensor): tf.Scalar | undefined {
@@ -70,53 +72,74 @@ export function sgdUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo
   return updated;
 }
 
-export const ADAMW_UPDATE = "AdamWUpdate";
-
-export interface AdamWUpdateAttrs {
-  beta1: number;
-  beta2: number;
-  /** lr * sqrt(1 - beta2^t) / (1 - beta1^t): the bias corrections folded into the step. */
-  stepSize: number;
-  /** eps * sqrt(1 - beta2^t), the same folding. */
-  epsilon: number;
-  /** 1 - lr * weightDecay for a decayed parameter, 1 otherwise. */
-  decay: number;
+/** Whether lecture 05's fused kernels (gpt-kernels.ts) run: the switch is on and the backend has `kernelName`. */
+function gptKernel(kernelName: string): boolean {
+  return fastPaths.gptKernels && hasKernel(kernelName);
 }
 
 /**
- * One AdamW update of one parameter as one kernel (13 otherwise): returns the new [parameter, m, v].
+ * LayerNorm over the last axis, (x - mean) / sqrt(variance + eps) * gamma + beta with the biased
+ * variance, as one kernel forward and one backward (about 35 otherwise); undefined elsewhere.
+ */
+export function fusedLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor | undefined {
+  const cols = x.shape[x.rank - 1];
+  if (!gptKernel(LAYER_NORM) || [x, gamma, beta].some((t) => t.dtype !== "float32") || gamma.size !== cols || beta.size !== cols || gamma.rank !== 1 || beta.rank !== 1) {
+    return undefined;
+  }
+  return tf.engine().runKernel(LAYER_NORM, { x, gamma, beta }, { eps }) as tf.Tensor;
+}
+
+/**
+ * softmax(scores * scale + mask) over the last axis, for scores [..., T', T] and a mask [T', T], as one
+ * kernel each way (five otherwise, and four for the gradient), where our SIMD code runs (its exp); else undefined.
+ */
+export function fusedMaskedSoftmax(scores: tf.Tensor, scale: number, mask: tf.Tensor): tf.Tensor | undefined {
+  const [rows, T] = scores.shape.slice(-2);
+  if (!gptKernel(MASKED_SOFTMAX) || scores.dtype !== "float32" || mask.dtype !== "float32" || scores.rank < 2) return undefined;
+  if (mask.rank !== 2 || mask.shape[0] !== rows || mask.shape[1] !== T || !simdKernels(tf.backend() as unknown as WasmBackend)) return undefined;
+  return tf.engine().runKernel(MASKED_SOFTMAX, { scores, mask }, { scale }) as tf.Tensor;
+}
+
+/** The sum of every squared number of every tensor (clipping's norm squared) as one kernel, a scalar; undefined elsewhere. */
+export function fusedSumOfSquares(tensors: tf.Tensor[]): tf.Scalar | undefined {
+  if (!gptKernel(SUM_OF_SQUARES) || tensors.some((t) => t.dtype !== "float32")) return undefined;
+  return tf.engine().runKernel(SUM_OF_SQUARES, byIndex(tensors)) as tf.Scalar;
+}
+
+/** A kernel's inputs keyed 0, 1, 2, ... */
+function byIndex(tensors: tf.Tensor[]): tf.NamedTensorMap {
+  const inputs: tf.NamedTensorMap = {};
+  tensors.forEach((t, i) => (inputs[i] = t));
+  return inputs;
+}
+
+/** Every tensor times `scale` as one kernel (one per tensor otherwise); undefined elsewhere. */
+export function fusedScale(tensors: tf.Tensor[], scale: number): tf.Tensor[] | undefined {
+  if (!gptKernel(SCALE_ALL) || tensors.some((t) => t.dtype !== "float32")) return undefined;
+  return tf.engine().runKernel(SCALE_ALL, byIndex(tensors), { scale }) as unknown as tf.Tensor[];
+}
+
+/**
+ * AdamW's update of every parameter as one kernel (13 per parameter otherwise): returns [p', m', v']
+ * for each, in order. `decays[i]` is 1 - lr * weightDecay for a decayed parameter, 1 otherwise.
  *   m' = beta1 m + (1 - beta1) g;  v' = beta2 v + (1 - beta2) g^2;  p' = decay p - stepSize m' / (sqrt(v') + epsilon)
  * A GPT has dozens of parameters, so this takes hundreds of kernels out of every training step.
  */
-export function fusedAdamWUpdate(
-  parameter: tf.Tensor,
-  gradient: tf.Tensor,
-  m: tf.Tensor,
-  v: tf.Tensor,
+export function fusedAdamWUpdates(
+  parameters: tf.Tensor[],
+  gradients: tf.Tensor[],
+  ms: tf.Tensor[],
+  vs: tf.Tensor[],
+  decays: number[],
   attrs: AdamWUpdateAttrs,
-): [tf.Tensor, tf.Tensor, tf.Tensor] | undefined {
-  if (!hasKernel(ADAMW_UPDATE)) return undefined;
-  const inputs = [parameter, gradient, m, v];
-  if (inputs.some((t) => t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, parameter.shape))) return undefined;
-  return tf.engine().runKernel(ADAMW_UPDATE, { parameter, gradient, m, v }, { ...attrs }) as unknown as [tf.Tensor, tf.Tensor, tf.Tensor];
-}
-
-export function adamWUpdate({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const wasm = backend as WasmBackend;
-  const { parameter, gradient, m, v } = inputs as Record<"parameter" | "gradient" | "m" | "v", tf.TensorInfo>;
-  const { beta1, beta2, stepSize, epsilon, decay } = attrs! as unknown as AdamWUpdateAttrs;
-  const outputs = [wasm.makeOutput(parameter.shape, "float32"), wasm.makeOutput(parameter.shape, "float32"), wasm.makeOutput(parameter.shape, "float32")];
-  const [newP, newM, newV] = outputs.map((info) => wasm.typedArrayFromHeap(info));
-  const p = wasm.typedArrayFromHeap(parameter);
-  const g = wasm.typedArrayFromHeap(gradient);
-  const mOld = wasm.typedArrayFromHeap(m);
-  const vOld = wasm.typedArrayFromHeap(v);
-  for (let i = 0; i < p.length; i++) {
-    const mi = beta1 * mOld[i] + (1 - beta1) * g[i];
-    const vi = beta2 * vOld[i] + (1 - beta2) * g[i] * g[i];
-    newM[i] = mi;
-    newV[i] = vi;
-    newP[i] = decay * p[i] - (stepSize * mi) / (Math.sqrt(vi) + epsilon);
+): [tf.Tensor, tf.Tensor, tf.Tensor][] | undefined {
+  if (!gptKernel(ADAMW_UPDATES)) return undefined;
+  const inputs: tf.NamedTensorMap = {};
+  for (let i = 0; i < parameters.length; i++) {
+    const group = [parameters[i], gradients[i], ms[i], vs[i]];
+    if (group.some((t) => t === undefined || t.dtype !== "float32" || !tf.util.arraysEqual(t.shape, parameters[i].shape))) return undefined;
+    group.forEach((t, j) => (inputs[4 * i + j] = t));
   }
-  return outputs;
+  const outputs = tf.engine().runKernel(ADAMW_UPDATES, inputs, { ...attrs, decays }) as unknown as tf.Tensor[];
+  return parameters.map((_, i) => [outputs[3 * i], outputs[3 * i + 1], outputs[3 * i + 2]]);
 }

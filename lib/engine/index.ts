@@ -9,10 +9,12 @@
 //   layers' own bookkeeping, keepOutput). We chose a plan over per-layer ops because the fusion that
 //   pays (lecture 04's step is bound by kernel launches and tape entries) spans three layers, which
 //   no single layer's op can see. A layer called on its own runs the lecture's formula.
-// - fusedCrossEntropy (losses.ts) and fusedSgdUpdates / fusedAdamWUpdate (optim.ts): one kernel each
-//   where the active backend has it, `undefined` elsewhere so that the caller runs its plain formula.
+// - fusedCrossEntropy (losses.ts), fusedLayerNorm and fusedMaskedSoftmax (gpt.ts), fusedSgdUpdates, fusedAdamWUpdates,
+//   fusedSumOfSquares and fusedScale (optim.ts): one kernel each where the active backend has it,
+//   `undefined` elsewhere so that the caller runs its plain formula.
 // setFastPaths turns the optional fast paths off (tests and the bench compare both).
 export { initEngine, engineInfo, describeEngine, type EngineInfo, type EngineName, type EngineOptions } from "./engine";
 export { setFastPaths, fastPaths, type FastPaths } from "./fast-paths";
-export { fusedCrossEntropy, fusedSgdUpdates, fusedAdamWUpdate, type AdamWUpdateAttrs } from "./fused-ops";
+export { fusedCrossEntropy, fusedSgdUpdates, fusedAdamWUpdates, fusedLayerNorm, fusedMaskedSoftmax, fusedSumOfSquares, fusedScale } from "./fused-ops";
+export type { AdamWUpdateAttrs } from "./gpt-kernels";
 export { runLayers } from "./layer-plan";

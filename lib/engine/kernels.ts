@@ -7,7 +7,8 @@ import * as fixes from "./wasm-fixes";
 import { batchedMatMul } from "./batched-matmul";
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormTrain, batchNormTrainGrad, batchNormTrainGradient } from "./batchnorm-kernels";
 import { fastPaths } from "./fast-paths";
-import { ADAMW_UPDATE, SGD_UPDATE, adamWUpdate, sgdUpdate } from "./fused-ops";
+import { SGD_UPDATE, sgdUpdate } from "./fused-ops";
+import * as gpt from "./gpt-kernels";
 import * as block from "./linear-batchnorm-kernels";
 import { MATMUL_GRADIENTS, matMulGradients, simdMatMul } from "./mlp-kernels";
 import { sumLeadingAxes } from "./sum-leading-axes";
@@ -53,16 +54,26 @@ const KERNELS: Entry[] = [
   { replace: "Tanh", make: () => fixes.tanh },
   { add: fixes.TANH_GRAD, kernel: fixes.tanhGrad },
   { replaceGradientOf: "Tanh", make: () => fixes.tanhGradient },
-  // 9: ReLU's gradient in one pass.
+  // 9: ReLU's gradient in one pass (on SIMD: gpt-kernels.ts).
   { add: fixes.RELU_GRAD, kernel: fixes.reluGrad },
   { replaceGradientOf: "Relu", make: () => fixes.reluGradient },
   // 6: softmax cross-entropy, one kernel each way (losses.ts through fused-ops.ts).
   { add: fixes.SOFTMAX_CROSS_ENTROPY, kernel: fixes.softmaxCrossEntropy },
   { add: fixes.SOFTMAX_CROSS_ENTROPY_GRAD, kernel: fixes.softmaxCrossEntropyGrad },
   { gradientOf: fixes.SOFTMAX_CROSS_ENTROPY, gradient: { inputsToSave: ["logits", "targets"], gradFunc: fixes.softmaxCrossEntropyGradient } },
-  // The optimizers' updates, one kernel per step (SGD) or per parameter (AdamW): fused-ops.ts.
+  // The optimizers' updates, one kernel per step: SGD (fused-ops.ts), AdamW (gpt-kernels.ts).
   { add: SGD_UPDATE, kernel: sgdUpdate },
-  { add: ADAMW_UPDATE, kernel: adamWUpdate },
+  { add: gpt.ADAMW_UPDATES, kernel: gpt.adamWUpdates },
+  // 14: lecture 05's LayerNorm each way, and clipping's norm and scaling, one kernel each (gpt-kernels.ts).
+  { add: gpt.LAYER_NORM, kernel: gpt.layerNorm },
+  { add: gpt.LAYER_NORM_GRAD, kernel: gpt.layerNormGrad },
+  { gradientOf: gpt.LAYER_NORM, gradient: { inputsToSave: ["x", "gamma"], gradFunc: gpt.layerNormGradient } },
+  { add: gpt.SUM_OF_SQUARES, kernel: gpt.sumOfSquares },
+  { add: gpt.SCALE_ALL, kernel: gpt.scaleAll },
+  // ... and attention's softmax(scores * scale + mask), one kernel each way (gpt-kernels.ts).
+  { add: gpt.MASKED_SOFTMAX, kernel: gpt.maskedSoftmax },
+  { add: gpt.MASKED_SOFTMAX_GRAD, kernel: gpt.maskedSoftmaxGrad },
+  { gradientOf: gpt.MASKED_SOFTMAX, gradient: { inputsToSave: ["mask"], outputsToSave: [true], gradFunc: gpt.maskedSoftmaxGradient } },
   // 10: BatchNorm1d in training, one kernel each way (batchnorm-kernels.ts).
   { add: BATCH_NORM_TRAIN, kernel: batchNormTrain },
   { add: BATCH_NORM_TRAIN_GRAD, kernel: batchNormTrainGrad },

@@ -14,7 +14,7 @@
 // other path. test/mlp-kernels.test.ts compares them with that path and with the CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
-import { address, simdKernels } from "./simd-kernels";
+import { address, simdElementwise, simdKernels } from "./simd-kernels";
 import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
 
 /**
@@ -115,11 +115,7 @@ export function simdTanh(wasm: WasmBackend, x: tf.TensorInfo): tf.TensorInfo | u
 
 /** dx = dy (1 - y^2), float32; undefined where the module cannot run. */
 export function simdTanhGrad(wasm: WasmBackend, y: tf.TensorInfo, dy: tf.TensorInfo): tf.TensorInfo | undefined {
-  const simd = simdKernels(wasm);
-  if (!simd || y.dtype !== "float32" || dy.dtype !== "float32") return undefined;
-  const output = wasm.makeOutput(y.shape, "float32");
-  simd.tanh_backward(address(wasm, y), address(wasm, dy), address(wasm, output), tf.util.sizeFromShape(y.shape));
-  return output;
+  return simdElementwise(wasm, "tanh_backward", y, dy);
 }
 
 /** Into `output` [inner]: the sum of the rows of x read as [rows, inner]; false where the module cannot run. */

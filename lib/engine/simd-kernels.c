@@ -329,3 +329,213 @@ void sum_rows(const float *x, float *out, int rows, int inner) {
     out[j] = (float)s;
   }
 }
+
+// ===================================================================================================
+// Lecture 05's GPT step apart from its matmuls (gpt-kernels.ts): ReLU's gradient, LayerNorm each
+// way, the gradients' sum of squares (clipping's norm) and AdamW's update. Rows of LayerNorm are
+// read four numbers at a time, so the caller sends rows whose length is a multiple of 4 here.
+
+// dx = dy * step(x): dy where x > 0, dy * 0 elsewhere, NaN where x is NaN (as the JS loop it replaces).
+EXPORT("relu_backward")
+void relu_backward(const float *x, const float *dy, float *dx, int n) {
+  const v128_t one = wasm_f32x4_splat(1), zero = wasm_f32x4_splat(0), nan = wasm_f32x4_splat(__builtin_nanf(""));
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t xi = wasm_v128_load(x + i);
+    v128_t step = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xi, zero));
+    step = wasm_v128_bitselect(nan, step, wasm_f32x4_ne(xi, xi));
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), step));
+  }
+  for (; i < n; i++) dx[i] = dy[i] * (x[i] > 0 ? 1.0f : x[i] == x[i] ? 0.0f : __builtin_nanf(""));
+}
+
+static inline float horizontalSum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) + (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/** A row's mean and biased variance (two passes, float32 sums over four lanes). */
+static inline void rowStatistics(const float *row, int cols, float *mean, float *variance) {
+  v128_t sum = wasm_f32x4_splat(0);
+  for (int j = 0; j < cols; j += 4) sum = wasm_f32x4_add(sum, wasm_v128_load(row + j));
+  float m = horizontalSum(sum) / (float)cols;
+  v128_t mv = wasm_f32x4_splat(m), squares = wasm_f32x4_splat(0);
+  for (int j = 0; j < cols; j += 4) {
+    v128_t d = wasm_f32x4_sub(wasm_v128_load(row + j), mv);
+    squares = wasm_f32x4_add(squares, wasm_f32x4_mul(d, d));
+  }
+  *mean = m;
+  *variance = horizontalSum(squares) / (float)cols;
+}
+
+// y = (x - mean) / sqrt(variance + eps) * gamma + beta for each row of x [rows, cols], the plain
+// formula's float32 operations in its order.
+EXPORT("layernorm_forward")
+void layernorm_forward(const float *x, const float *gamma, const float *beta, float *y, int rows, int cols, float eps) {
+  for (int i = 0; i < rows; i++) {
+    const float *row = x + i * cols;
+    float mean, variance;
+    rowStatistics(row, cols, &mean, &variance);
+    v128_t mv = wasm_f32x4_splat(mean), std = wasm_f32x4_splat(__builtin_sqrtf(variance + eps));
+    for (int j = 0; j < cols; j += 4) {
+      v128_t normal = wasm_f32x4_div(wasm_f32x4_sub(wasm_v128_load(row + j), mv), std);
+      wasm_v128_store(y + i * cols + j, wasm_f32x4_add(wasm_f32x4_mul(normal, wasm_v128_load(gamma + j)), wasm_v128_load(beta + j)));
+    }
+  }
+}
+
+// From dy: with xhat = (x - mean) invStd and g = dy gamma, per row
+//   dx = invStd (g - mean_j(g) - xhat mean_j(g xhat)),
+// and over all rows dgamma = sum_i dy xhat, dbeta = sum_i dy (both accumulated in float32, row order).
+EXPORT("layernorm_backward")
+void layernorm_backward(const float *x, const float *gamma, const float *dy, float *dx, float *dgamma, float *dbeta, int rows, int cols, float eps) {
+  for (int j = 0; j < cols; j += 4) {
+    wasm_v128_store(dgamma + j, wasm_f32x4_splat(0));
+    wasm_v128_store(dbeta + j, wasm_f32x4_splat(0));
+  }
+  for (int i = 0; i < rows; i++) {
+    const float *row = x + i * cols, *dyRow = dy + i * cols;
+    float mean, variance;
+    rowStatistics(row, cols, &mean, &variance);
+    float invStd = 1.0f / __builtin_sqrtf(variance + eps);
+    v128_t mv = wasm_f32x4_splat(mean), iv = wasm_f32x4_splat(invStd);
+    v128_t sumG = wasm_f32x4_splat(0), sumGX = wasm_f32x4_splat(0);
+    for (int j = 0; j < cols; j += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), mv), iv);
+      v128_t d = wasm_v128_load(dyRow + j);
+      v128_t g = wasm_f32x4_mul(d, wasm_v128_load(gamma + j));
+      sumG = wasm_f32x4_add(sumG, g);
+      sumGX = wasm_f32x4_add(sumGX, wasm_f32x4_mul(g, xhat));
+      wasm_v128_store(dgamma + j, wasm_f32x4_add(wasm_v128_load(dgamma + j), wasm_f32x4_mul(d, xhat)));
+      wasm_v128_store(dbeta + j, wasm_f32x4_add(wasm_v128_load(dbeta + j), d));
+    }
+    v128_t meanG = wasm_f32x4_splat(horizontalSum(sumG) / (float)cols), meanGX = wasm_f32x4_splat(horizontalSum(sumGX) / (float)cols);
+    for (int j = 0; j < cols; j += 4) {
+      v128_t xhat = wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(row + j), mv), iv);
+      v128_t g = wasm_f32x4_mul(wasm_v128_load(dyRow + j), wasm_v128_load(gamma + j));
+      wasm_v128_store(dx + i * cols + j, wasm_f32x4_mul(iv, wasm_f32x4_sub(wasm_f32x4_sub(g, meanG), wasm_f32x4_mul(xhat, meanGX))));
+    }
+  }
+}
+
+// The sum of g^2 over n numbers as the plain formula's kernels compute it (g.square().sum()): each
+// square rounded to float32, added in order into one float32 sum.
+EXPORT("sum_of_squares")
+float sum_of_squares(const float *g, int n) {
+  float s = 0;
+  for (int i = 0; i < n; i++) s += g[i] * g[i];
+  return s;
+}
+
+// One AdamW update of n numbers, in float64 rounded once per output, the JS loop's operations in its
+// order (so the same bits):
+//   m' = beta1 m + (1 - beta1) g;  v' = beta2 v + (1 - beta2) g g;  p' = decay p - stepSize m' / (sqrt(v') + epsilon)
+EXPORT("adamw_update")
+void adamw_update(const float *p, const float *g, const float *m, const float *v, float *newP, float *newM, float *newV, int n,
+                  double beta1, double beta2, double stepSize, double epsilon, double decay) {
+  const v128_t b1 = wasm_f64x2_splat(beta1), b2 = wasm_f64x2_splat(beta2), c1 = wasm_f64x2_splat(1 - beta1), c2 = wasm_f64x2_splat(1 - beta2);
+  const v128_t step = wasm_f64x2_splat(stepSize), e = wasm_f64x2_splat(epsilon), d = wasm_f64x2_splat(decay);
+  int i = 0;
+  for (; i + 2 <= n; i += 2) {
+    v128_t gi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(g + i));
+    v128_t mi = wasm_f64x2_add(wasm_f64x2_mul(b1, wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(m + i))), wasm_f64x2_mul(c1, gi));
+    v128_t vi = wasm_f64x2_add(wasm_f64x2_mul(b2, wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(v + i))), wasm_f64x2_mul(wasm_f64x2_mul(c2, gi), gi));
+    v128_t pi = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(p + i));
+    v128_t update = wasm_f64x2_div(wasm_f64x2_mul(step, mi), wasm_f64x2_add(wasm_f64x2_sqrt(vi), e));
+    wasm_v128_store64_lane(newM + i, wasm_f32x4_demote_f64x2_zero(mi), 0);
+    wasm_v128_store64_lane(newV + i, wasm_f32x4_demote_f64x2_zero(vi), 0);
+    wasm_v128_store64_lane(newP + i, wasm_f32x4_demote_f64x2_zero(wasm_f64x2_sub(wasm_f64x2_mul(d, pi), update)), 0);
+  }
+  for (; i < n; i++) {
+    double gi = g[i], mi = beta1 * m[i] + (1 - beta1) * gi, vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+    newM[i] = (float)mi;
+    newV[i] = (float)vi;
+    newP[i] = (float)(decay * p[i] - (stepSize * mi) / (__builtin_sqrt(vi) + epsilon));
+  }
+}
+
+// out = x * s for n numbers (float32, as tf.mul): the clipped gradients.
+EXPORT("scale")
+void scale(const float *x, float *out, int n, float s) {
+  v128_t sv = wasm_f32x4_splat(s);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(x + i), sv));
+  for (; i < n; i++) out[i] = x[i] * s;
+}
+
+// Attention's weights: softmax(scores * scale + mask) along each row of T numbers, the mask [maskRows, T]
+// repeating over the batch and heads (row i takes mask row i % maskRows). exp is Cephes' float32
+// polynomial after a reduction by ln 2 (within 2 ulp of expf); exp of a number below -87.3 (the masked
+// -Infinity among them) is 0.
+
+static inline v128_t exp4(v128_t x) {
+  v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f))), wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.9875691500e-4f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.3981999507e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.3334519073e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.1665795894e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.6666665459e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(5.0000001201e-1f));
+  v128_t y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(p, wasm_f32x4_mul(r, r)), r), wasm_f32x4_splat(1));
+  v128_t tiny = wasm_f32x4_lt(x, wasm_f32x4_splat(-87.3f));
+  v128_t n0 = wasm_v128_bitselect(wasm_f32x4_splat(0), n, tiny); // keeps 2^n's exponent in range where the result is 0 anyway
+  v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n0), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_bitselect(wasm_f32x4_splat(0), wasm_f32x4_mul(y, pow2n), tiny);
+}
+
+static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(wasm_f32x4_splat(x)), 0); }
+static inline float max1(float a, float b) { return b > a ? b : a; }
+
+EXPORT("masked_softmax_forward")
+void masked_softmax_forward(const float *scores, const float *mask, float *y, int rows, int T, int maskRows, float scale) {
+  const v128_t sv = wasm_f32x4_splat(scale);
+  for (int i = 0; i < rows; i++) {
+    const float *s = scores + i * T, *m = mask + (i % maskRows) * T;
+    float *out = y + i * T;
+    v128_t maxv = wasm_f32x4_splat(-__builtin_inff());
+    int j = 0;
+    for (; j + 4 <= T; j += 4) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(s + j), sv), wasm_v128_load(m + j));
+      wasm_v128_store(out + j, v);
+      maxv = wasm_f32x4_pmax(maxv, v);
+    }
+    float max = max1(max1(wasm_f32x4_extract_lane(maxv, 0), wasm_f32x4_extract_lane(maxv, 1)),
+                                max1(wasm_f32x4_extract_lane(maxv, 2), wasm_f32x4_extract_lane(maxv, 3)));
+    for (; j < T; j++) {
+      out[j] = s[j] * scale + m[j];
+      max = max1(max, out[j]);
+    }
+    v128_t mv = wasm_f32x4_splat(max), sumv = wasm_f32x4_splat(0);
+    for (j = 0; j + 4 <= T; j += 4) {
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(out + j), mv));
+      wasm_v128_store(out + j, e);
+      sumv = wasm_f32x4_add(sumv, e);
+    }
+    float sum = horizontalSum(sumv);
+    for (; j < T; j++) sum += out[j] = exp1(out[j] - max);
+    v128_t total = wasm_f32x4_splat(sum);
+    for (j = 0; j + 4 <= T; j += 4) wasm_v128_store(out + j, wasm_f32x4_div(wasm_v128_load(out + j), total));
+    for (; j < T; j++) out[j] /= sum;
+  }
+}
+
+// d scores = (dy y - y sum_j(dy y)) * scale, per row: softmax's gradient, then the scale's.
+EXPORT("masked_softmax_backward")
+void masked_softmax_backward(const float *y, const float *dy, float *dscores, int rows, int T, float scale) {
+  const v128_t sv = wasm_f32x4_splat(scale);
+  for (int i = 0; i < rows; i++) {
+    const float *yi = y + i * T, *dyi = dy + i * T;
+    float *out = dscores + i * T;
+    v128_t dotv = wasm_f32x4_splat(0);
+    int j = 0;
+    for (; j + 4 <= T; j += 4) dotv = wasm_f32x4_add(dotv, wasm_f32x4_mul(wasm_v128_load(dyi + j), wasm_v128_load(yi + j)));
+    float dot = horizontalSum(dotv);
+    for (; j < T; j++) dot += dyi[j] * yi[j];
+    v128_t dv = wasm_f32x4_splat(dot);
+    for (j = 0; j + 4 <= T; j += 4) {
+      v128_t yv = wasm_v128_load(yi + j);
+      wasm_v128_store(out + j, wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(dyi + j), yv), wasm_f32x4_mul(dv, yv)), sv));
+    }
+    for (; j < T; j++) out[j] = (dyi[j] * yi[j] - dot * yi[j]) * scale;
+  }
+}

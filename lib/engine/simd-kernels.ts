@@ -10,6 +10,7 @@
 // and a module must declare a shared memory to import it, so that build gets the same code compiled
 // for a shared memory (build-simd-kernels.sh makes both). Where neither can run (a WebAssembly without
 // SIMD), `simdKernels` returns undefined and the callers keep their other path.
+import * as tf from "@tensorflow/tfjs";
 import type { WasmBackend } from "./wasm-backend";
 import { SIMD_KERNELS_SHARED_WASM, SIMD_KERNELS_WASM } from "./simd-kernels-wasm";
 import { fastPaths } from "./fast-paths";
@@ -34,6 +35,18 @@ export interface SimdKernels {
   sum_rows(x: number, out: number, rows: number, inner: number): void;
   /** Rows [rowStart, rowEnd) of c = a @ b, as `matmul` (threaded-matmul.ts splits a product by rows). */
   matmul_rows(a: number, aRow: number, aCol: number, b: number, c: number, rowStart: number, rowEnd: number, k: number, n: number): void;
+  // Lecture 05's GPT step (gpt-kernels.ts); LayerNorm's rows must be a multiple of 4 long.
+  relu_backward(x: number, dy: number, dx: number, n: number): void;
+  layernorm_forward(x: number, gamma: number, beta: number, y: number, rows: number, cols: number, eps: number): void;
+  layernorm_backward(x: number, gamma: number, dy: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number, eps: number): void;
+  sum_of_squares(g: number, n: number): number;
+  scale(x: number, out: number, n: number, s: number): void;
+  adamw_update(
+    p: number, g: number, m: number, v: number, newP: number, newM: number, newV: number, n: number,
+    beta1: number, beta2: number, stepSize: number, epsilon: number, decay: number,
+  ): void;
+  masked_softmax_forward(scores: number, mask: number, y: number, rows: number, T: number, maskRows: number, scale: number): void;
+  masked_softmax_backward(y: number, dy: number, dscores: number, rows: number, T: number, scale: number): void;
 }
 
 /** Every function the TypeScript side calls: the module must export exactly these (test/simd-kernels.test.ts). */
@@ -47,6 +60,14 @@ const CALLED: Record<keyof SimdKernels, true> = {
   tanh_backward: true,
   sum_rows: true,
   matmul_rows: true,
+  relu_backward: true,
+  layernorm_forward: true,
+  layernorm_backward: true,
+  sum_of_squares: true,
+  scale: true,
+  adamw_update: true,
+  masked_softmax_forward: true,
+  masked_softmax_backward: true,
 };
 export const SIMD_KERNEL_NAMES = Object.keys(CALLED) as (keyof SimdKernels)[];
 
@@ -95,4 +116,13 @@ export function simdModule(shared: boolean): WebAssembly.Module {
 /** Where a tensor's data starts in the backend's memory (a byte offset), which the kernels take. */
 export function address(wasm: WasmBackend, info: { dataId: object }): number {
   return wasm.dataIdMap.get(info.dataId).memoryOffset;
+}
+
+/** out = kernel(a, b) elementwise, float32 of a's shape (a gradient from y or x, and dy); undefined where the module cannot run. */
+export function simdElementwise(wasm: WasmBackend, kernel: "tanh_backward" | "relu_backward", a: tf.TensorInfo, b: tf.TensorInfo): tf.TensorInfo | undefined {
+  const simd = simdKernels(wasm);
+  if (!simd || a.dtype !== "float32" || b.dtype !== "float32") return undefined;
+  const output = wasm.makeOutput(a.shape, "float32");
+  simd[kernel](address(wasm, a), address(wasm, b), address(wasm, output), tf.util.sizeFromShape(a.shape));
+  return output;
 }

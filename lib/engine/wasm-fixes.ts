@@ -24,11 +24,14 @@
 // 12. A tensor that autograd saves for the backward pass shares its data: the stock engine copies it
 //     with an Identity kernel and records a tape node for that copy, ~35 of each per step of lecture 04.
 // 13. Lecture 03's small matmuls, tanh and bias gradients on our SIMD code, same bits: mlp-kernels.ts.
+// 14. Lecture 05's LayerNorm each way, clipping's norm and scaling, AdamW over all parameters, one
+//     kernel each, and ReLU's gradient on SIMD lanes: gpt-kernels.ts.
 // kernels.ts registers all of them, in one list. Each fix has a test that compares its results and
 // gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
 import { simdMatMulGradients, simdTanh, simdTanhGrad } from "./mlp-kernels";
+import { simdElementwise } from "./simd-kernels";
 import type { Kernel, KernelArgs, WasmBackend } from "./wasm-backend";
 
 /** Custom kernels; losses.ts dispatches on whether the active backend registers them. */
@@ -307,6 +310,8 @@ function checkedTarget(target: number, classes: number, cleanUp: () => void): nu
 /** dx = dy * step(x): dy where x > 0, else 0 (NaN where x is NaN, as the stock step). */
 export function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const wasm = backend as WasmBackend;
+  const simd = simdElementwise(wasm, "relu_backward", inputs.x!, inputs.dy!); // the same numbers on SIMD lanes (simd-kernels.c)
+  if (simd) return simd;
   const output = wasm.makeOutput(inputs.x!.shape, "float32");
   const x = wasm.typedArrayFromHeap(inputs.x!);
   const dy = wasm.typedArrayFromHeap(inputs.dy!);

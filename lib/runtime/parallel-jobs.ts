@@ -3,7 +3,7 @@
 // the same `train`, so the same job gives the same bits in a worker as in the notebook's own thread.
 import * as tf from "@tensorflow/tfjs";
 import type { Dataset } from "../dataset";
-import type { ProgressInfo } from "../display/progress";
+import type { Evaluation, ProgressInfo } from "../display/progress";
 import { estimateLoss } from "../evaluate";
 import { MLPLanguageModel, type MLPConfig, type MLPInit } from "../mlp";
 import { countParameters, type LanguageModel } from "../model";
@@ -60,6 +60,8 @@ export interface TrainJobResult {
   losses: number[];
   /** The loss on each split of `evaluate` after training. */
   evaluation: Record<string, number>;
+  /** Text jobs (text-jobs.ts): every estimate during training, the last one being `evaluation`. */
+  estimates?: Evaluation[];
   seconds: number;
   /** How many numbers the model trains. */
   parameters: number;

@@ -1,10 +1,11 @@
 // The worker thread of `trainInWorkers`: starts the same engine as the notebook on one thread, then
 // runs each job it is sent and posts back its progress and result, or the error that ended it.
 import { parentPort, workerData } from "node:worker_threads";
+import type { ProgressInfo } from "../display/progress";
 import { initEngine, type EngineName } from "../engine";
-import { runJob, type TrainJob } from "./parallel-jobs";
+import { runAnyJob, type AnyJob } from "./any-job";
 
-export type ToWorker = { type: "job"; index: number; job: TrainJob };
+export type ToWorker = { type: "job"; index: number; job: AnyJob };
 export type FromWorker =
   | { type: "ready" }
   | { type: "progress"; index: number; step: number; loss: number; stepsPerSecond: number }
@@ -22,9 +23,9 @@ async function main(): Promise<void> {
 
 async function handle({ index, job }: ToWorker): Promise<void> {
   try {
-    const result = await runJob(job, (info) =>
-      port!.postMessage({ type: "progress", index, step: info.step, loss: info.loss, stepsPerSecond: info.stepsPerSecond } satisfies FromWorker),
-    );
+    const onProgress = (info: ProgressInfo) =>
+      port!.postMessage({ type: "progress", index, step: info.step, loss: info.loss, stepsPerSecond: info.stepsPerSecond } satisfies FromWorker);
+    const result = await runAnyJob(job, onProgress);
     port!.postMessage({ type: "result", index, result } satisfies FromWorker);
   } catch (error) {
     const e = error instanceof Error ? error : new Error(String(error));

@@ -1,4 +1,4 @@
-// Independent training runs of a comparison (lecture 04's rows, lecture 03's draws) side by side, one
+// Independent training runs of a comparison (lecture 04's rows, lecture 03's draws, lecture 05's ladder) side by side, one
 // per worker thread, each worker on the notebook's engine with one thread: on two cores, two rows take
 // the time of one. Each job is plain data (parallel-jobs.ts), so a worker gives the same bits as the
 // notebook's thread. One live line per job; Stop ends the run, keeping the rows that finished; a
@@ -10,7 +10,8 @@ import * as path from "node:path";
 import { engineInfo } from "../engine";
 import { LiveDisplay, escapeHtml } from "../display/display";
 import { StopRequest } from "./stop";
-import type { TrainJob, TrainJobResult } from "./parallel-jobs";
+import type { TrainJobResult } from "./parallel-jobs";
+import type { AnyJob } from "./any-job";
 import type { FromWorker, ToWorker } from "./parallel-worker";
 
 export interface ParallelOptions {
@@ -34,7 +35,7 @@ export interface ParallelResult {
 }
 
 /** Trains every job, `workers` at a time, and returns their results in the jobs' order. */
-export async function trainInWorkers(jobs: TrainJob[], options: ParallelOptions = {}): Promise<ParallelResult> {
+export async function trainInWorkers(jobs: AnyJob[], options: ParallelOptions = {}): Promise<ParallelResult> {
   const count = Math.max(1, Math.min(options.workers ?? freeCores(), jobs.length));
   if (!Number.isInteger(count)) throw new Error(`trainInWorkers: workers must be an integer >= 1 (got ${options.workers}).`);
   const results: (TrainJobResult | undefined)[] = jobs.map(() => undefined);
