@@ -8,7 +8,8 @@
 // with where a step's time goes. Alternatives run in alternating rounds, with the load printed.
 //
 //   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|07|gpt] [--peer-threads 1 (or 1,2)] [--plain]
-//   npm run bench -- --compare-gpt    the GPT step before/after the engine's fixes, side by side, in child processes
+//   npm run bench -- --compare-gpt    the GPT step on 1 thread, on 2 with its matmuls on one, and on 2 with
+//                                     them split across both (threaded matmul), side by side, in child processes
 //
 // ZTH_THREADS=n sets the WASM threads (1: the single-threaded build).
 import { spawn, spawnSync } from "node:child_process";
@@ -31,6 +32,7 @@ import { bigramNetLoss } from "../lib/bigram-net";
 import { deepMLP } from "../lib/layers";
 import { MLP, Value, hingeLoss, makeMoons } from "../lib/micrograd";
 import { NANOGPT_CPU_RECIPE, gptTrainer } from "./bench-gpt";
+import { matMulHelpers } from "../lib/engine/threaded-matmul";
 
 const LECTURE_03: MLPConfig = { vocabSize: 27, blockSize: 3, nEmbd: 10, nHidden: 200 };
 const BATCH = 32;
@@ -282,22 +284,29 @@ async function gptProfile(): Promise<void> {
 /** The GPT section; `--json` prints one line for --compare-gpt to read. */
 async function gptSection(engineLine: string): Promise<void> {
   if (process.argv.includes("--stock-batched-matmul")) setFastPaths({ batchedMatMul: false, simd: false });
+  if (process.argv.includes("--no-threaded-matmul")) setFastPaths({ threadedMatMul: false });
+  const blocksBefore = matMulHelpers()?.blocksByThread() ?? [];
   const speed = gptSpeed(Number(option("gpt-steps") ?? 5));
+  // The threaded matmul's blocks of rows computed by each thread meanwhile (0: this one).
+  const blocks = (matMulHelpers()?.blocksByThread() ?? []).map((count, i) => count - blocksBefore[i]);
+  const total = blocks.reduce((sum, count) => sum + count, 0);
+  const shares = total === 0 ? [] : blocks.map((count) => `${((100 * count) / total).toFixed(0)}%`);
   if (process.argv.includes("--json")) {
-    console.log(JSON.stringify({ engine: engineLine, ...speed }));
+    console.log(JSON.stringify({ engine: engineLine, ...speed, shares }));
     return;
   }
   console.log(`Lecture 05 GPT (lib/gpt.ts, ${JSON.stringify(NANOGPT_CPU_RECIPE)}, AdamW + clipping, trainStep), one training step:`);
   console.log(`  ${speed.best.toFixed(2)} steps/s best, ${speed.median.toFixed(2)} median -> 2,000 steps in ${(2000 / speed.median / 60).toFixed(1)} min`);
+  if (shares.length) console.log(`  the threaded matmul's rows by thread: ${shares.join(" (this one), ")} (helper${shares.length > 2 ? "s" : ""})`);
   if (!process.argv.includes("--no-profile")) await gptProfile();
 }
 
 /** The GPT step in child processes, engine settings side by side, rounds interleaved (the machine is shared). */
 function compareGpt(): void {
   const settings = [
-    { name: "before: 1 thread, stock batched matmul", env: { ZTH_THREADS: "1" }, args: ["--stock-batched-matmul"] },
-    { name: "1 thread, batched matmul on XNNPACK", env: { ZTH_THREADS: "1" }, args: [] },
-    { name: "2 threads, batched matmul on XNNPACK", env: { ZTH_THREADS: "2" }, args: [] },
+    { name: "1 thread (the single-threaded build)", env: { ZTH_THREADS: "1" }, args: [] },
+    { name: "2 threads, matmuls on one (threadedMatMul off)", env: { ZTH_THREADS: "2" }, args: ["--no-threaded-matmul"] },
+    { name: "2 threads, matmuls split across both", env: { ZTH_THREADS: "2" }, args: [] },
   ];
   const results = settings.map(() => [] as number[]);
   let engines: string[] = [];
@@ -311,8 +320,8 @@ function compareGpt(): void {
       });
       const line = child.stdout.trim().split("\n").at(-1) ?? "";
       if (child.status !== 0 || !line.startsWith("{")) throw new Error(`${setting.name}: the child failed\n${child.stderr}`);
-      const { engine, median } = JSON.parse(line) as { engine: string; median: number };
-      engines[i] = engine;
+      const { engine, median, shares } = JSON.parse(line) as { engine: string; median: number; shares: string[] };
+      engines[i] = engine + (shares.length ? `, rows by thread ${shares.join("/")}` : "");
       results[i].push(median);
     });
   }

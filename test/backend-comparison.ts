@@ -33,3 +33,20 @@ export function randomTensor(shape: number[], seed: number, scale = 1): tf.Tenso
   const g = new Generator(seed);
   return tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => g.normal() * scale), shape);
 }
+
+/** [value, dA, dB] of matMul(a, b, transposeA, transposeB) (random inputs, random weights on the output), read back. */
+export function matMulAndGradients(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean) {
+  return () => {
+    const a = randomTensor(aShape, 1);
+    const b = randomTensor(bShape, 2);
+    const y = tf.matMul(a, b, transposeA, transposeB);
+    const w = randomTensor(y.shape, 3);
+    const grads = tf.grads((x: tf.Tensor, z: tf.Tensor) => tf.matMul(x, z, transposeA, transposeB).mul(w).sum())([a, b]);
+    return [y, ...grads].map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
+  };
+}
+
+/** The shape a matmul operand of logical shape [..., rows, cols] is stored in: its last two axes swapped if transposed. */
+export function stored(shape: number[], transposed: boolean): number[] {
+  return transposed ? [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!] : shape;
+}

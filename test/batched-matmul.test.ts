@@ -5,25 +5,11 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine, setFastPaths } from "../lib/engine";
-import { assertClose, on, randomTensor } from "./backend-comparison";
+import { assertClose, matMulAndGradients, on, randomTensor, stored } from "./backend-comparison";
 
 before(async () => {
   await initEngine("wasm"); // registers the kernel
 });
-
-const random = randomTensor;
-
-/** [value, dA, dB] of matMul(a, b, transposeA, transposeB), with random weights on the output. */
-function matMulAndGradients(aShape: number[], bShape: number[], transposeA: boolean, transposeB: boolean) {
-  return () => {
-    const a = random(aShape, 1);
-    const b = random(bShape, 2);
-    const y = tf.matMul(a, b, transposeA, transposeB);
-    const w = random(y.shape, 3);
-    const grads = tf.grads((x: tf.Tensor, z: tf.Tensor) => tf.matMul(x, z, transposeA, transposeB).mul(w).sum())([a, b]);
-    return [y, ...grads].map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
-  };
-}
 
 // Logical shapes: A [..., M, K] @ B [..., K, N]; a transposed operand has its last two axes swapped.
 const [M, K, N] = [20, 16, 24];
@@ -39,9 +25,8 @@ const cases: { name: string; a: number[]; b: number[] }[] = [
 
 for (const c of cases) {
   for (const [transposeA, transposeB] of [[false, false], [false, true], [true, false], [true, true]]) {
-    const swap = (shape: number[], yes: boolean) => (yes ? [...shape.slice(0, -2), shape.at(-1)!, shape.at(-2)!] : shape);
-    const aShape = swap(c.a, transposeA);
-    const bShape = swap(c.b, transposeB);
+    const aShape = stored(c.a, transposeA);
+    const bShape = stored(c.b, transposeB);
     test(`${c.name}: matMul(${aShape}, ${bShape}, ${transposeA}, ${transposeB}) and its gradients equal the CPU backend's`, async () => {
       const run = matMulAndGradients(aShape, bShape, transposeA, transposeB);
       const cpu = await on("cpu", run);
@@ -59,8 +44,8 @@ for (const c of cases) {
 
 test("the batched kernel leaks no memory and leaves no tensor behind", async () => {
   await on("wasm", () => {
-    const a = random([2, 3, M, K], 4);
-    const b = random([2, 3, K, N], 5);
+    const a = randomTensor([2, 3, M, K], 4);
+    const b = randomTensor([2, 3, K, N], 5);
     tf.matMul(a, b).dispose(); // warm up
     const before = { tensors: tf.memory().numTensors, bytes: tf.memory().numBytes };
     for (let i = 0; i < 5; i++) tf.matMul(a, b).dispose();

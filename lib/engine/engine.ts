@@ -11,6 +11,10 @@ import * as tf from "@tensorflow/tfjs";
 import { registerWasmKernels } from "./kernels";
 import { describeEngine as describe } from "./describe";
 import { THREADED_START_TIMEOUT_MS, startThreadedWasm } from "./wasm-threads";
+import { startMatMulHelpers } from "./matmul-helpers";
+import { backendMemory } from "./simd-kernels";
+import { useMatMulHelpers } from "./threaded-matmul";
+import type { WasmBackend } from "./wasm-backend";
 
 /** "webgl" exists in the library's browser build only (lib/browser/engine.ts). */
 export type EngineName = "node" | "wasm" | "cpu" | "webgl";
@@ -97,19 +101,33 @@ async function start(engine: EngineName, threads: number, options: EngineOptions
     registerWasmKernels();
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) as boolean;
     let threadsNote: string | undefined;
+    let helpers = 0;
+    useMatMulHelpers(undefined);
     await withoutNewProcessHandlers(async () => {
-      // The threaded build needs SIMD too (tfjs ships threaded + SIMD only); the single-threaded build is the fallback.
+      // The threaded build (it needs SIMD: tfjs ships threaded + SIMD only) for its shared memory, in
+      // which our matmul's helper threads work (threaded-matmul.ts). XNNPACK's own pool stays at one
+      // thread: its threads gained 1.1-1.3x at the GPT's shapes on idle cores and lost 2-7x on busy ones.
       if (simd && threads > 1) {
         try {
-          await startThreadedWasm(wasm, threads, options.threadedStartTimeoutMs ?? THREADED_START_TIMEOUT_MS);
-          return;
+          await startThreadedWasm(wasm, 1, options.threadedStartTimeoutMs ?? THREADED_START_TIMEOUT_MS);
         } catch (error) {
           threadsNote = `threaded build failed: ${(error as Error).message.split("\n")[0]}`;
+          await setBackend("wasm"); // the single-threaded build
+          return;
         }
+        try {
+          const memory = backendMemory(tf.backend() as unknown as WasmBackend);
+          if (!memory) throw new Error("the threaded build's memory was not found");
+          useMatMulHelpers(await startMatMulHelpers(memory, threads - 1));
+          helpers = threads - 1;
+        } catch (error) {
+          threadsNote = `matmul helpers failed: ${(error as Error).message.split("\n")[0]}`;
+        }
+        return;
       }
       await setBackend("wasm");
     });
-    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount(), threadsNote, versions };
+    return { engine, backend: "wasm", simd, threads: wasm.getThreadsCount() + helpers, threadsNote, versions };
   }
   await setBackend("cpu");
   return { engine, backend: "cpu", versions };
@@ -134,10 +152,10 @@ async function withoutNewProcessHandlers(start: () => Promise<void>): Promise<vo
 
 /**
  * WASM threads: ZTH_THREADS when set (1 = the single-threaded build), else what the caller asked for,
- * else one. Threads pay only in large matmuls: side by side on idle cores here (README, Engine), the
- * GPT step ran 1.1-1.3x faster on 2 threads, lecture 04's step about the same, the lecture-03 MLP
- * 0.8x; on busy cores every kernel waits for the pool and all three ran 3-5x slower. So one thread is
- * the default and the GPT notebook asks for the cores. Results agree within float rounding.
+ * else one. Threads pay only in large matmuls (products of 1M multiply-adds and up, which only the GPT
+ * has), split across them by threaded-matmul.ts: so one thread is the default and the GPT notebook asks
+ * for the cores. (XNNPACK's own pool, which every kernel waited for, ran lecture 04's step about as fast,
+ * the lecture-03 MLP 0.8x, and all three 3-5x slower on busy cores.) The results are the same bits.
  */
 function threadsWanted(requested: number | "cores" | undefined, fromEnvironment: string | undefined = process.env.ZTH_THREADS): number {
   if (fromEnvironment !== undefined && fromEnvironment !== "") {

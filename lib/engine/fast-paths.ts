@@ -8,12 +8,14 @@ export interface FastPaths {
   fusedBlocks: boolean;
   /** Batched and transposed matmuls on XNNPACK (batched-matmul.ts); off: the backend's stock kernel. */
   batchedMatMul: boolean;
+  /** Large matmuls split by rows between this thread and helper threads (threaded-matmul.ts), where the threaded build runs. */
+  threadedMatMul: boolean;
   /** Lecture 05's LayerNorm each way, clipping's norm and scaling, AdamW over all parameters: one kernel each (gpt-kernels.ts). */
   gptKernels: boolean;
 }
 
 /** The current settings; read by the kernels at every call. */
-export const fastPaths: Readonly<FastPaths> = { simd: true, fusedBlocks: true, batchedMatMul: true, gptKernels: true };
+export const fastPaths: Readonly<FastPaths> = { simd: true, fusedBlocks: true, batchedMatMul: true, threadedMatMul: true, gptKernels: true };
 
 /**
  * Turns fast paths on or off, e.g. `setFastPaths({ simd: false })`; returns the settings before, so

@@ -12,6 +12,7 @@ import * as gpt from "./gpt-kernels";
 import * as block from "./linear-batchnorm-kernels";
 import { MATMUL_GRADIENTS, matMulGradients, simdMatMul } from "./mlp-kernels";
 import { sumLeadingAxes } from "./sum-leading-axes";
+import { threadedMatMul } from "./threaded-matmul";
 import { replaceKernel, type Kernel, type KernelArgs } from "./wasm-backend";
 
 type AnyKernel = (args: Parameters<Kernel>[0]) => tf.TensorInfo | tf.TensorInfo[];
@@ -32,7 +33,12 @@ const KERNELS: Entry[] = [
   { add: "UnsortedSegmentSum", kernel: fixes.unsortedSegmentSum },
   // 2 and 7: matmuls on our SIMD code when small (mlp-kernels.ts), batched and transposed ones on
   // XNNPACK (batched-matmul.ts), and a gradient that passes its transposes on instead of running them.
-  { replace: "BatchMatMul", make: (stock: Kernel) => (args: KernelArgs) => (fastPaths.simd && simdMatMul(args)) || (fastPaths.batchedMatMul ? batchedMatMul(args, stock) : stock(args)) },
+  // Large ones split across threads where the threaded build runs (threaded-matmul.ts).
+  {
+    replace: "BatchMatMul",
+    make: (stock: Kernel) => (args: KernelArgs) =>
+      threadedMatMul(args) || (fastPaths.simd && simdMatMul(args)) || (fastPaths.batchedMatMul ? batchedMatMul(args, stock) : stock(args)),
+  },
   { gradientOf: "BatchMatMul", gradient: { inputsToSave: ["a", "b"], gradFunc: fixes.batchMatMulGradient } },
   { add: MATMUL_GRADIENTS, kernel: matMulGradients },
   // Add's gradient without a Reshape where the shape is already right.

@@ -86,6 +86,16 @@ static void matmul(const float *a, int aRow, int aCol, const float *b, float *c,
 }
 
 // ---------------------------------------------------------------------------------------------------
+// Threaded matmul (threaded-matmul.ts): one product split by rows of c across threads that share the
+// backend's memory. Each call computes rows [rowStart, rowEnd) of c = a @ b; every output is its own
+// sum over k, so the rows come out with the same bits whichever thread computes them, in whatever order.
+
+EXPORT("matmul_rows")
+void matmul_rows(const float *a, int aRow, int aCol, const float *b, float *c, int rowStart, int rowEnd, int K, int N) {
+  matmul(a + rowStart * aRow, aRow, aCol, b, c + rowStart * N, N, 1, rowEnd - rowStart, K, N);
+}
+
+// ---------------------------------------------------------------------------------------------------
 // tanh: Eigen's rational approximation for float32 (as float32-tanh.ts), on [-7.905, 7.905]; beyond
 // 9.02, where float32 tanh is exactly +-1, exactly +-1 (a saturated unit's gradient is then 0).
 

@@ -6,11 +6,13 @@
 // operand at every matmul (each step brings new tensors), and our JS loops paid for every number.
 // These kernels do a whole Linear -> BatchNorm1d -> Tanh block each way, and the SGD update, in one call;
 // and lecture 03's small matmuls, tanh and bias gradients (mlp-kernels.ts) with the same bits as before.
-// They run on the single-threaded build; the threaded build's memory is shared, which this module does
-// not import: there, `simdKernels` returns undefined and the callers keep their other path.
+// They run on both builds of the backend: the threaded build's memory is shared (a SharedArrayBuffer),
+// and a module must declare a shared memory to import it, so that build gets the same code compiled
+// for a shared memory (build-simd-kernels.sh makes both). Where neither can run (a WebAssembly without
+// SIMD), `simdKernels` returns undefined and the callers keep their other path.
 import * as tf from "@tensorflow/tfjs";
 import type { WasmBackend } from "./wasm-backend";
-import { SIMD_KERNELS_WASM } from "./simd-kernels-wasm";
+import { SIMD_KERNELS_SHARED_WASM, SIMD_KERNELS_WASM } from "./simd-kernels-wasm";
 import { fastPaths } from "./fast-paths";
 
 export interface SimdKernels {
@@ -31,6 +33,8 @@ export interface SimdKernels {
   tanh_forward(x: number, y: number, leftAt: number, n: number): number;
   tanh_backward(y: number, dy: number, dx: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, inner: number): void;
+  /** Rows [rowStart, rowEnd) of c = a @ b, as `matmul` (threaded-matmul.ts splits a product by rows). */
+  matmul_rows(a: number, aRow: number, aCol: number, b: number, c: number, rowStart: number, rowEnd: number, k: number, n: number): void;
   // Lecture 05's GPT step (gpt-kernels.ts); LayerNorm's rows must be a multiple of 4 long.
   relu_backward(x: number, dy: number, dx: number, n: number): void;
   layernorm_forward(x: number, gamma: number, beta: number, y: number, rows: number, cols: number, eps: number): void;
@@ -55,6 +59,7 @@ const CALLED: Record<keyof SimdKernels, true> = {
   tanh_forward: true,
   tanh_backward: true,
   sum_rows: true,
+  matmul_rows: true,
   relu_backward: true,
   layernorm_forward: true,
   layernorm_backward: true,
@@ -80,14 +85,32 @@ export function simdKernels(wasm: WasmBackend): SimdKernels | undefined {
 }
 
 function instantiate(wasm: WasmBackend): SimdKernels | null {
-  const memory = wasm.wasm.asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || (typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer)) return null;
+  const memory = backendMemory(wasm);
+  if (!memory) return null;
   try {
-    const module = new WebAssembly.Module(Uint8Array.from(atob(SIMD_KERNELS_WASM), (c) => c.charCodeAt(0))) /* atob: Node and browsers alike */;
-    return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdKernels;
+    return new WebAssembly.Instance(simdModule(isShared(memory)), { env: { memory } }).exports as unknown as SimdKernels;
   } catch {
     return null; // e.g. a WebAssembly without SIMD
   }
+}
+
+/** The backend's WebAssembly memory: exported by the single-threaded build, imported by the threaded one. */
+export function backendMemory(wasm: WasmBackend): WebAssembly.Memory | undefined {
+  const memory = wasm.wasm.asm?.memory ?? wasm.wasm.wasmMemory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
+}
+
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return typeof SharedArrayBuffer !== "undefined" && memory.buffer instanceof SharedArrayBuffer;
+}
+
+const modules: { single?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
+
+/** The compiled module (once per build): for an ordinary memory, or for a shared one. */
+export function simdModule(shared: boolean): WebAssembly.Module {
+  const build = shared ? "shared" : "single";
+  const base64 = shared ? SIMD_KERNELS_SHARED_WASM : SIMD_KERNELS_WASM;
+  return (modules[build] ??= new WebAssembly.Module(Uint8Array.from(atob(base64), (c) => c.charCodeAt(0)))) /* atob: Node and browsers alike */;
 }
 
 /** Where a tensor's data starts in the backend's memory (a byte offset), which the kernels take. */

@@ -8,6 +8,8 @@ export interface WasmModule {
   tfjs: { registerTensor(id: number, size: number, memoryOffset: number): void; disposeData(id: number): void };
   /** The module's exports; `memory` is there in the single-threaded build (the threaded one imports it). */
   asm?: { memory?: WebAssembly.Memory };
+  /** The threaded build's memory (shared), which its module imports. */
+  wasmMemory?: WebAssembly.Memory;
 }
 
 // A kernel reads and writes tensors through typed-array views of the WebAssembly memory. An allocation

@@ -1,8 +1,10 @@
 // The WASM backend's threaded SIMD build, in Node.
 //
 // TensorFlow.js ships a threaded build (XNNPACK on a pool of Emscripten pthreads, i.e. Node worker
-// threads) but turns it off in Node (its WASM_HAS_MULTITHREAD_SUPPORT flag is false there). It runs once
-// three things are got around (what it gains: `npm run bench -- --only gpt` with ZTH_THREADS=1 and 2):
+// threads) but turns it off in Node (its WASM_HAS_MULTITHREAD_SUPPORT flag is false there). The engine
+// starts it for its shared memory, in which our own matmul's helper threads work (threaded-matmul.ts),
+// with XNNPACK's pool at one thread (engine.ts says why). It runs once three things are got around
+// (what it gains: `npm run bench -- --compare-gpt`):
 // 1. Emscripten starts each pool worker from a `blob:` URL, which Node's Worker rejects: the worker's
 //    source is written to a file in the temp folder and the worker started from that path. Inside the
 //    worker, the backend's main script also arrives as a Blob; it is read and evaluated before the
