@@ -8,7 +8,7 @@ import { countParameters, type ForwardOptions, type LanguageModel, type ModelOut
 import { Generator } from "./random";
 import { BatchNorm1d, Embedding, Flatten, Linear, Tanh, TensorLayer, checkSize } from "./tensor-layers";
 
-export { BatchNorm1d, Embedding, Flatten, FlattenConsecutive, Linear, Tanh, TensorLayer, gradientTap } from "./tensor-layers";
+export { BatchNorm1d, Embedding, Flatten, FlattenConsecutive, Linear, PositionwiseBatchNorm1d, Tanh, TensorLayer, gradientTap } from "./tensor-layers";
 export type { BatchNormOptions, LinearOptions } from "./tensor-layers";
 
 /**

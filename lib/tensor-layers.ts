@@ -1,5 +1,5 @@
 // Lecture 04's layers, shaped like PyTorch's torch.nn: Linear, BatchNorm1d, Tanh, Embedding and Flatten,
-// and lecture 07's FlattenConsecutive, each with `parameters()` and each keeping its last output (`out`)
+// and lecture 07's FlattenConsecutive and PositionwiseBatchNorm1d (its BatchNorm bug), each with `parameters()` and each keeping its last output (`out`)
 // so that the diagnostics can look inside the network. They hold no engine code: lib/layers.ts (which
 // re-exports them with Sequential) has the engine run lists of them (runLayers, lib/engine/layer-plan.ts).
 import * as tf from "@tensorflow/tfjs";
@@ -221,6 +221,44 @@ export class BatchNorm1d extends TensorLayer {
     super.dispose();
     this.runningMean.dispose();
     this.runningVar.dispose();
+  }
+}
+
+/**
+ * The lecture's BatchNorm bug as a layer: on [B, T, C] the mean and variance over dim 0 only, so one
+ * statistic per (position, channel), running mean [T, C]; gamma and beta per channel, [C], as the
+ * lecture's class (lecture 07, wavenet.ts's "bug" model). The statistics are the library's BatchNorm1d over T * C features (its own gamma 1
+ * and beta 0, never trained), so the formula is written once.
+ */
+export class PositionwiseBatchNorm1d extends TensorLayer {
+  readonly gamma: tf.Variable; // [dim], starts at 1
+  readonly beta: tf.Variable; // [dim], starts at 0
+  /** The per-(position, channel) normalization, with the running statistics [positions * dim]. */
+  readonly statistics: BatchNorm1d;
+
+  constructor(readonly positions: number, readonly dim: number) {
+    super();
+    this.statistics = new BatchNorm1d(positions * dim);
+    this.gamma = tf.tidy(() => tf.variable(tf.ones([dim])));
+    this.beta = tf.tidy(() => tf.variable(tf.zeros([dim])));
+  }
+
+  protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
+    const [B] = x.shape;
+    if (x.size !== B * this.positions * this.dim || x.shape[x.rank - 1] !== this.dim) {
+      throw new Error(`PositionwiseBatchNorm1d(${this.positions}, ${this.dim}): expected x of shape [B, ${this.positions}, ${this.dim}] (got [${x.shape}]).`);
+    }
+    const xhat = this.statistics.forward(x.reshape([B, -1]), options).reshape(x.shape); // [B, T, C], each (t, c) over the batch
+    return xhat.mul(this.gamma).add(this.beta); // [B, T, C]
+  }
+
+  parameters(): tf.Variable[] {
+    return [this.gamma, this.beta];
+  }
+
+  dispose(): void {
+    super.dispose();
+    this.statistics.dispose();
   }
 }
 

@@ -2,8 +2,7 @@
 // fused two at a time, level by level, and the same model run as dilated causal convolutions over a
 // whole sequence at once.
 import * as tf from "@tensorflow/tfjs";
-import { BatchNorm1d, Embedding, Flatten, FlattenConsecutive, Linear, SequentialLanguageModel, Tanh, TensorLayer } from "./layers";
-import type { ForwardOptions } from "./model";
+import { BatchNorm1d, Embedding, Flatten, FlattenConsecutive, Linear, PositionwiseBatchNorm1d, SequentialLanguageModel, Tanh, TensorLayer } from "./layers";
 import { Generator } from "./random";
 
 export interface WaveNetConfig {
@@ -65,44 +64,6 @@ export function flatMLP(config: WaveNetConfig, generator: Generator): Sequential
 function lessConfident(last: Linear): Linear {
   tf.tidy(() => last.weight.assign(last.weight.mul(0.1)));
   return last;
-}
-
-/**
- * The lecture's BatchNorm bug as a layer: on [B, T, C] the mean and variance over dim 0 only, so one
- * statistic per (position, channel), running mean [T, C]; gamma and beta per channel, [C], as the
- * lecture's class. The statistics are the library's BatchNorm1d over T * C features (its own gamma 1
- * and beta 0, never trained), so the formula is written once.
- */
-export class PositionwiseBatchNorm1d extends TensorLayer {
-  readonly gamma: tf.Variable; // [dim], starts at 1
-  readonly beta: tf.Variable; // [dim], starts at 0
-  /** The per-(position, channel) normalization, with the running statistics [positions * dim]. */
-  readonly statistics: BatchNorm1d;
-
-  constructor(readonly positions: number, readonly dim: number) {
-    super();
-    this.statistics = new BatchNorm1d(positions * dim);
-    this.gamma = tf.tidy(() => tf.variable(tf.ones([dim])));
-    this.beta = tf.tidy(() => tf.variable(tf.zeros([dim])));
-  }
-
-  protected compute(x: tf.Tensor, options: ForwardOptions): tf.Tensor {
-    const [B] = x.shape;
-    if (x.size !== B * this.positions * this.dim || x.shape[x.rank - 1] !== this.dim) {
-      throw new Error(`PositionwiseBatchNorm1d(${this.positions}, ${this.dim}): expected x of shape [B, ${this.positions}, ${this.dim}] (got [${x.shape}]).`);
-    }
-    const xhat = this.statistics.forward(x.reshape([B, -1]), options).reshape(x.shape); // [B, T, C], each (t, c) over the batch
-    return xhat.mul(this.gamma).add(this.beta); // [B, T, C]
-  }
-
-  parameters(): tf.Variable[] {
-    return [this.gamma, this.beta];
-  }
-
-  dispose(): void {
-    super.dispose();
-    this.statistics.dispose();
-  }
 }
 
 /**

@@ -126,18 +126,22 @@ test("bias sums over the batch on SIMD lanes: the same bits as the float64 loop,
   }
 });
 
-test("the cross-entropy gradient prepared by the forward kernel has the same bits as one computed anew", async () => {
-  const numbers = (recompute: boolean) => {
-    const logits = randomTensor([32, 27], 11, 3);
-    const targets = tf.tensor1d(Array.from({ length: 32 }, (_, i) => (i * 7) % 27), "int32");
-    const other = randomTensor([32, 27], 12);
-    return Array.from(
-      tf.grad((x: tf.Tensor) => {
-        const loss = crossEntropy(x, targets);
-        if (recompute) crossEntropy(other, targets); // a later forward call: the backward kernel cannot reuse the first one's gradient
-        return loss;
-      })(logits).dataSync(),
-    );
-  };
-  assert.deepEqual(await on("wasm", () => numbers(false)), await on("wasm", () => numbers(true)));
-});
+// 32 rows: a training batch; 3,000 rows (81,000 logits): above the size prepared outside a gradient
+// computation, as lecture 02's whole-data-set step.
+for (const rows of [32, 3_000]) {
+  test(`the cross-entropy gradient prepared by the forward kernel has the same bits as one computed anew (${rows} rows)`, async () => {
+    const numbers = (recompute: boolean) => {
+      const logits = randomTensor([rows, 27], 11, 3);
+      const targets = tf.tensor1d(Array.from({ length: rows }, (_, i) => (i * 7) % 27), "int32");
+      const other = randomTensor([rows, 27], 12);
+      return Array.from(
+        tf.grad((x: tf.Tensor) => {
+          const loss = crossEntropy(x, targets);
+          if (recompute) crossEntropy(other, targets); // a later forward call: the backward kernel cannot reuse the first one's gradient
+          return loss;
+        })(logits).dataSync(),
+      );
+    };
+    assert.deepEqual(await on("wasm", () => numbers(false)), await on("wasm", () => numbers(true)));
+  });
+}

@@ -7,9 +7,11 @@ import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { initEngine } from "../lib/engine/engine";
-import { BatchNorm1d, FlattenConsecutive } from "../lib/layers";
-import { convolutionalForward, PositionwiseBatchNorm1d, wavenet } from "../lib/wavenet";
+import { BatchNorm1d, FlattenConsecutive, PositionwiseBatchNorm1d } from "../lib/layers";
+import { convolutionalForward, wavenet } from "../lib/wavenet";
 import { Generator } from "../lib/random";
+import { setFastPaths } from "../lib/engine";
+import { on } from "./backend-comparison";
 import { batchNormByHand } from "./batchnorm-by-hand";
 
 before(async () => {
@@ -124,6 +126,58 @@ test("the hierarchical model on rank-3 input: the fused WASM blocks give the CPU
     await tf.setBackend("wasm");
   }
   tf.dispose([idx, targets]);
+});
+
+/** One training step of wavenet()'s model: loss, every gradient, every running statistic, every layer's `out`. */
+function bugStepNumbers(config: { vocabSize: number; blockSize: number; nEmbd: number; nHidden: number }, batchNorm: "fixed" | "bug"): number[][] {
+  const model = wavenet(config, new Generator(1), batchNorm);
+  const idx = indices(new Generator(3), config.vocabSize, [32, config.blockSize]);
+  const targets = indices(new Generator(4), config.vocabSize, [32]);
+  const { value, grads } = tf.valueAndGrads(() => model.forward(idx, targets, { training: true }).loss!)(model.parameters());
+  const buffers = model.layers.flatMap((l) => (l instanceof PositionwiseBatchNorm1d ? [l.statistics] : l instanceof BatchNorm1d ? [l] : []));
+  const result = [
+    [value.dataSync()[0]],
+    ...grads.map((g) => Array.from(g.dataSync())),
+    ...buffers.flatMap((n) => [Array.from(n.runningMean.dataSync()), Array.from(n.runningVar.dataSync())]),
+    ...model.layers.slice(1).map((l) => Array.from(l.out!.dataSync())),
+  ];
+  model.dispose();
+  return result;
+}
+
+// The BatchNorm bug's fused kernel (statistics per position): widths 16 and 12 (a multiple of 4, three
+// levels of 4, 2 and 1 positions); width 6 is not a multiple of 4, so its levels run layer by layer.
+for (const nHidden of [16, 12, 6]) {
+  test(`the hierarchical model with the BatchNorm bug, width ${nHidden}: fused WASM blocks give the CPU path's loss, gradients, running statistics and outputs`, async () => {
+    const config = { vocabSize: 27, blockSize: 8, nEmbd: 6, nHidden: nHidden };
+    const cpu = await on("cpu", () => bugStepNumbers(config, "bug"));
+    const wasm = await on("wasm", () => bugStepNumbers(config, "bug"));
+    const before = setFastPaths({ fusedBlocks: false });
+    const unfused = await on("wasm", () => bugStepNumbers(config, "bug")).finally(() => setFastPaths(before));
+    assert.equal(wasm.length, cpu.length);
+    for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i} against the CPU backend`);
+    for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], unfused[i], 2e-4, `result ${i} against WASM layer by layer`);
+  });
+}
+
+test("the BatchNorm bug's training step runs one fused kernel per level each way and leaks nothing", async () => {
+  const config = { vocabSize: 27, blockSize: 8, nEmbd: 10, nHidden: 68 };
+  const model = wavenet(config, new Generator(1), "bug");
+  const idx = indices(new Generator(3), 27, [32, 8]);
+  const targets = indices(new Generator(4), 27, [32]);
+  const step = () => tf.tidy(() => {
+    const { grads } = tf.variableGrads(() => model.forward(idx, targets, { training: true }).loss! as tf.Scalar, model.parameters());
+    for (const p of model.parameters()) p.assign(p.sub(grads[p.name].mul(0.1)));
+  });
+  const { kernels } = await tf.profile(() => step());
+  assert.equal(kernels.filter((k) => k.name === "LinearBatchNormTrain").length, 3, "three levels forward");
+  assert.equal(kernels.filter((k) => k.name === "LinearBatchNormTrainGrad").length, 3, "and backward");
+  const tensors = tf.memory().numTensors;
+  step();
+  step();
+  assert.equal(tf.memory().numTensors, tensors, "tensors per step");
+  tf.dispose([idx, targets]);
+  model.dispose();
 });
 
 test("the convolutional form (dilated causal convolutions over a whole name) equals the hierarchical model at every position", () => {

@@ -1,6 +1,7 @@
 // The engine's plan for running a list of lecture layers (lib/layers.ts's Sequential and
 // SequentialLanguageModel call runLayers): in training, each Linear (no bias) -> BatchNorm1d (-> Tanh)
-// run goes through one fused kernel (linear-batchnorm-kernels.ts), and a BatchNorm1d on its own
+// run goes through one fused kernel (linear-batchnorm-kernels.ts), lecture 07's Linear ->
+// PositionwiseBatchNorm1d (-> Tanh) too (the kernel's statistics per position), and a BatchNorm1d on its own
 // through one kernel each way (batchnorm-kernels.ts), where the engine has them; every other layer,
 // and everything outside training, runs its own `forward`. The numbers are the layers' own (the tests
 // compare both paths on the CPU backend); each layer still keeps its `out` (and its `outGrad` with
@@ -9,7 +10,7 @@
 // The layer classes live in lib/tensor-layers.ts, which imports nothing from the engine, so that
 // this module can know them without an import cycle (lib/layers.ts's Sequential imports runLayers).
 import * as tf from "@tensorflow/tfjs";
-import { BatchNorm1d, Linear, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
+import { BatchNorm1d, Linear, PositionwiseBatchNorm1d, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
 import type { ForwardOptions } from "../model";
 import { fusedBatchNormTraining } from "./batchnorm-kernels";
 import { fusedLinearBatchNormTraining } from "./linear-batchnorm-kernels";
@@ -45,15 +46,33 @@ function asRows(x: tf.Tensor, columns: number): { rows: tf.Tensor; back: (t: tf.
 /** layers[i..] as one fused Linear -> BatchNorm1d (-> Tanh) block on x, if they form one and the engine has the kernel. */
 function fusedBlock(layers: readonly TensorLayer[], i: number, x: tf.Tensor): Fused | undefined {
   const [linear, norm, activation] = layers.slice(i, i + 3);
-  if (!(linear instanceof Linear && !linear.bias && norm instanceof BatchNorm1d) || linear.retainGrad || norm.retainGrad) return undefined;
+  if (!(linear instanceof Linear && !linear.bias) || linear.retainGrad || norm?.retainGrad) return undefined;
+  const statistics = blockStatistics(norm, x);
+  if (!statistics) return undefined;
   const tanh = activation instanceof Tanh;
   const { rows, back } = asRows(x, linear.fanIn);
-  const fused = fusedLinearBatchNormTraining(rows, linear.weight, norm, { eps: norm.eps, momentum: norm.momentum, tanh });
+  const fused = fusedLinearBatchNormTraining(rows, linear.weight, statistics, { eps: statistics.eps, momentum: statistics.momentum, tanh, positions: statistics.positions });
   if (!fused) return undefined;
   keepOutput(linear, back(fused.h, linear.fanOut));
   if (!tanh) return { output: keepOutput(norm, back(fused.y, linear.fanOut)), layers: 2 };
   keepOutput(norm, back(fused.z, linear.fanOut));
   return { output: keepOutput(activation, back(fused.y, linear.fanOut)), layers: 3 };
+}
+
+/**
+ * The numbers a fused block's BatchNorm needs: a BatchNorm1d's (statistics over every row, positions 1),
+ * or a PositionwiseBatchNorm1d's on x [B, T, C] with T = its positions (gamma and beta its own, the
+ * running statistics [T * C] and eps and momentum of its `statistics`); undefined for any other layer.
+ */
+function blockStatistics(norm: TensorLayer | undefined, x: tf.Tensor) {
+  if (norm instanceof BatchNorm1d) return { ...pick(norm), positions: 1 };
+  if (!(norm instanceof PositionwiseBatchNorm1d) || norm.statistics.retainGrad) return undefined;
+  if (norm.positions !== (x.rank === 3 ? x.shape[1] : x.rank === 2 ? 1 : -1)) return undefined; // its own forward reports the shape
+  return { ...pick(norm.statistics), gamma: norm.gamma, beta: norm.beta, positions: norm.positions };
+}
+
+function pick({ gamma, beta, runningMean, runningVar, eps, momentum }: BatchNorm1d) {
+  return { gamma, beta, runningMean, runningVar, eps, momentum };
 }
 
 /** A BatchNorm1d in training as one kernel each way, if x fits (else its forward runs, and reports what does not). */

@@ -1,4 +1,5 @@
 // Lecture 04's block, Linear (no bias) -> BatchNorm1d (training) -> Tanh, as one WASM kernel forward
+// (and lecture 07's with its BatchNorm bug, PositionwiseBatchNorm1d: the `positions` attribute)
 // and one backward, so that autograd records one step per block instead of three.
 //
 // With one kernel per layer (batchnorm-kernels.ts and the matmul), a block still costs three tape
@@ -36,6 +37,12 @@ interface BlockAttrs {
   momentum: number;
   /** Apply tanh after the BatchNorm (the hidden blocks) or not (the last block, to the logits). */
   tanh: boolean;
+  /**
+   * 1: the statistics over every row (BatchNorm1d). P > 1: lecture 07's bug (PositionwiseBatchNorm1d),
+   * x's rows are B examples of P positions and the statistics are per (position, channel), over the B
+   * examples; the running statistics then hold P * out numbers, gamma and beta still out.
+   */
+  positions: number;
 }
 
 
@@ -61,7 +68,11 @@ export function fusedLinearBatchNormTraining(
 ): FusedBlockOutputs | undefined {
   if (!fastPaths.fusedBlocks || tf.getBackend() !== "wasm" || !hasKernel(LINEAR_BATCH_NORM_TRAIN)) return undefined;
   const [inputs, outputs] = weight.shape;
-  const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && x.shape[0] >= 2 && norm.gamma.shape[0] === outputs && outputs >= 4;
+  const { positions } = attrs;
+  const examples = x.shape[0] / positions;
+  const statistics = positions === 1 || (Number.isInteger(examples) && outputs % 4 === 0); // see simd-kernels.c
+  const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && examples >= 2 && statistics
+    && norm.gamma.shape[0] === outputs && outputs >= 4 && norm.runningMean.size === positions * outputs;
   if (!fits || !simdKernels(tf.backend() as unknown as WasmBackend)) return undefined;
   const { gamma, beta, runningMean, runningVar } = norm;
   const kernelInputs = { x, weight, gamma, beta, runningMean, runningVar };
@@ -97,15 +108,15 @@ export function linearBatchNormLink({ inputs, backend }: KernelArgs): tf.TensorI
 export function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, beta, runningMean, runningVar } = inputs as Record<string, tf.TensorInfo>;
-  const { eps, momentum, tanh } = attrs as unknown as BlockAttrs;
+  const { eps, momentum, tanh, positions } = attrs as unknown as BlockAttrs;
   const rows = x.shape[0];
   const columns = weight.shape[1];
-  const outputs = [[rows, columns], [rows, columns], [rows, columns], [columns], [columns]].map((shape) => wasm.makeOutput(shape, "float32"));
+  const outputs = [[rows, columns], [rows, columns], [rows, columns], [positions * columns], [positions * columns]].map((shape) => wasm.makeOutput(shape, "float32"));
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
   const simd = simdKernels(wasm)!; // checked by fusedLinearBatchNormTraining
   const [xAt, weightAt, gammaAt, betaAt, meanAt, varAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, beta), address(wasm, runningMean), address(wasm, runningVar)];
   const [yAt, hAt, zAt, newMeanAt, newVarAt] = [address(wasm, yInfo), address(wasm, hInfo), address(wasm, zInfo), address(wasm, meanInfo), address(wasm, varInfo)];
-  simd.linear_batchnorm_forward(xAt, weightAt, gammaAt, betaAt, meanAt, varAt, hAt, zAt, yAt, newMeanAt, newVarAt, rows, x.shape[1], columns, eps, momentum, tanh ? 1 : 0);
+  simd.linear_batchnorm_forward(xAt, weightAt, gammaAt, betaAt, meanAt, varAt, hAt, zAt, yAt, newMeanAt, newVarAt, rows, x.shape[1], columns, positions, eps, momentum, tanh ? 1 : 0);
   return outputs;
 }
 
@@ -117,7 +128,7 @@ export function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf
 export function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, h: hInfo, y: yInfo, dy: dyInfo } = inputs as Record<string, tf.TensorInfo>;
-  const { eps, tanh } = attrs as unknown as BlockAttrs;
+  const { eps, tanh, positions } = attrs as unknown as BlockAttrs;
   const [rows, columns] = hInfo.shape;
   const inputColumns = x.shape[1];
   const simd = simdKernels(wasm)!;
@@ -125,7 +136,7 @@ export function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs)
   const [dhInfo, dhTInfo] = [wasm.makeOutput([rows, columns], "float32"), wasm.makeOutput([columns, rows], "float32")]; // scratch
   const [xAt, weightAt, gammaAt, hAt, yAt, dyAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, hInfo), address(wasm, yInfo), address(wasm, dyInfo)];
   const [dxAt, dweightAt, dgammaAt, dbetaAt] = [address(wasm, outputs[0]), address(wasm, outputs[1]), address(wasm, outputs[2]), address(wasm, outputs[3])];
-  simd.linear_batchnorm_backward(xAt, weightAt, gammaAt, hAt, yAt, dyAt, dxAt, dweightAt, dgammaAt, dbetaAt, address(wasm, dhInfo), address(wasm, dhTInfo), rows, inputColumns, columns, eps, tanh ? 1 : 0);
+  simd.linear_batchnorm_backward(xAt, weightAt, gammaAt, hAt, yAt, dyAt, dxAt, dweightAt, dgammaAt, dbetaAt, address(wasm, dhInfo), address(wasm, dhTInfo), rows, inputColumns, columns, positions, eps, tanh ? 1 : 0);
   wasm.disposeData(dhInfo.dataId);
   wasm.disposeData(dhTInfo.dataId);
   return outputs;

@@ -1,4 +1,4 @@
-// Lecture 04's Linear (no bias) -> BatchNorm1d -> Tanh block, its backward pass, the SGD update, and
+// Lecture 04's Linear (no bias) -> BatchNorm1d -> Tanh block (and lecture 07's with its BatchNorm bug), its backward pass, the SGD update, and
 // lecture 03's kernels (small matmuls, tanh and its gradient, bias gradients), as WebAssembly SIMD code that works in place on the WASM backend's own memory (the module imports
 // it): no copies in or out, no XNNPACK operator to create and pack at every call.
 //
@@ -152,19 +152,25 @@ static inline void columnStatistics(const float *h, int rows, int cols, int j, v
 // Forward: h = x @ weight; z = gamma (h - mean) / sqrt(variance + eps) + beta with the batch's mean
 // and biased variance; y = tanh(z) (or z); the running statistics (1 - momentum) running + momentum
 // batch, the variance unbiased (times B / (B - 1)), as PyTorch.
+// `positions` P > 1 is lecture 07's BatchNorm bug (PositionwiseBatchNorm1d): x holds B examples of P
+// positions as rows [B * P, inputs] (row b P + t), and the statistics are over the B examples only, one
+// per (position, channel): h read as [B, P * cols], column t cols + c, which is the same memory. gamma
+// and beta stay per channel [cols]; the running statistics are per (position, channel) [P * cols].
+// With P > 1, cols must be a multiple of 4, so that no group of four columns spans two positions.
 EXPORT("linear_batchnorm_forward")
 void linear_batchnorm_forward(const float *x, const float *weight, const float *gamma, const float *beta, const float *runningMean,
                               const float *runningVar, float *h, float *z, float *y, float *newMean, float *newVar, int rows, int inputs,
-                              int cols, float eps, float momentum, int tanh) {
+                              int cols, int positions, float eps, float momentum, int tanh) {
   matmul(x, inputs, 1, weight, h, cols, 1, rows, inputs, cols);
-  const v128_t m = SPLAT(momentum), keep = SPLAT(1 - momentum), unbiased = SPLAT((float)rows / (float)(rows - 1));
-  for (int j = 0; j < cols; j = nextGroup(j, cols)) {
+  const int examples = rows / positions, wide = cols * positions;
+  const v128_t m = SPLAT(momentum), keep = SPLAT(1 - momentum), unbiased = SPLAT((float)examples / (float)(examples - 1));
+  for (int j = 0; j < wide; j = nextGroup(j, wide)) {
     v128_t mean, variance;
-    columnStatistics(h, rows, cols, j, &mean, &variance);
-    v128_t scale = wasm_f32x4_div(LOAD(gamma + j), wasm_f32x4_sqrt(ADD(variance, SPLAT(eps))));
-    v128_t shift = LOAD(beta + j);
-    for (int i = 0; i < rows; i++) {
-      int k = i * cols + j;
+    columnStatistics(h, examples, wide, j, &mean, &variance);
+    v128_t scale = wasm_f32x4_div(LOAD(gamma + j % cols), wasm_f32x4_sqrt(ADD(variance, SPLAT(eps))));
+    v128_t shift = LOAD(beta + j % cols);
+    for (int i = 0; i < examples; i++) {
+      int k = i * wide + j;
       v128_t zk = ADD(MUL(SUB(LOAD(h + k), mean), scale), shift);
       STORE(z + k, zk);
       STORE(y + k, tanh ? tanh4(zk) : zk);
@@ -177,37 +183,41 @@ void linear_batchnorm_forward(const float *x, const float *weight, const float *
 // Backward, from dy = d loss / d y: dz = dy (1 - y^2) (or dy); BatchNorm's
 //   dbeta = sum_i dz, dgamma = sum_i dz hhat, dh = gamma invStd / B (B dz - dbeta - hhat dgamma),
 // with hhat = (h - mean) invStd; then dweight = x^T @ dh and dx = (weight @ dh^T)^T. dh [rows, cols]
-// and dhT [cols, rows] are scratch space.
+// and dhT [cols, rows] are scratch space. With P > 1 positions (see the forward), per (position,
+// channel) column, dgamma and dbeta summed over the positions, and dhT's element (c, b P + t).
 EXPORT("linear_batchnorm_backward")
 void linear_batchnorm_backward(const float *x, const float *weight, const float *gamma, const float *h, const float *y, const float *dy,
                                float *dx, float *dweight, float *dgamma, float *dbeta, float *dh, float *dhT, int rows, int inputs, int cols,
-                               float eps, int tanh) {
-  const v128_t one = SPLAT(1), perRow = SPLAT(1.0f / rows);
-  for (int j = 0; j < cols; j = nextGroup(j, cols)) {
+                               int positions, float eps, int tanh) {
+  const int examples = rows / positions, wide = cols * positions;
+  const v128_t one = SPLAT(1), perRow = SPLAT(1.0f / examples);
+  for (int j = 0; j < wide; j = nextGroup(j, wide)) {
+    const int c0 = j % cols, t = j / cols;
     v128_t mean, variance;
-    columnStatistics(h, rows, cols, j, &mean, &variance);
+    columnStatistics(h, examples, wide, j, &mean, &variance);
     v128_t invStd = wasm_f32x4_div(one, wasm_f32x4_sqrt(ADD(variance, SPLAT(eps))));
     v128_t sumDz = SPLAT(0), sumDzCentred = SPLAT(0);
-    for (int i = 0; i < rows; i++) {
-      int k = i * cols + j;
+    for (int i = 0; i < examples; i++) {
+      int k = i * wide + j;
       v128_t dz = tanh ? MUL(LOAD(dy + k), SUB(one, MUL(LOAD(y + k), LOAD(y + k)))) : LOAD(dy + k);
       sumDz = ADD(sumDz, dz);
       sumDzCentred = ADD(sumDzCentred, MUL(dz, SUB(LOAD(h + k), mean)));
     }
     v128_t dgammaJ = MUL(invStd, sumDzCentred);
     // dh = a dz + b (h - mean) + c, the formula above multiplied out
-    v128_t a = MUL(LOAD(gamma + j), invStd);
+    v128_t a = MUL(LOAD(gamma + c0), invStd);
     v128_t b = wasm_f32x4_neg(MUL(MUL(a, MUL(dgammaJ, invStd)), perRow));
     v128_t c = wasm_f32x4_neg(MUL(MUL(a, sumDz), perRow));
-    for (int i = 0; i < rows; i++) {
-      int k = i * cols + j;
+    for (int i = 0; i < examples; i++) {
+      int k = i * wide + j;
       v128_t dz = tanh ? MUL(LOAD(dy + k), SUB(one, MUL(LOAD(y + k), LOAD(y + k)))) : LOAD(dy + k);
       v128_t dhk = ADD(ADD(MUL(a, dz), MUL(b, SUB(LOAD(h + k), mean))), c);
       STORE(dh + k, dhk);
-      store4(dhT + j * rows + i, rows, dhk);
+      store4(dhT + c0 * rows + i * positions + t, rows, dhk);
     }
-    STORE(dgamma + j, dgammaJ);
-    STORE(dbeta + j, sumDz);
+    // The first position stores (with P = 1, an overlapping last group stores the same values again); the others add.
+    STORE(dgamma + c0, t == 0 ? dgammaJ : ADD(LOAD(dgamma + c0), dgammaJ));
+    STORE(dbeta + c0, t == 0 ? sumDz : ADD(LOAD(dbeta + c0), sumDz));
   }
   matmul(x, 1, inputs, dh, dweight, cols, 1, inputs, rows, cols); // x^T [inputs, rows] @ dh [rows, cols]
   matmul(weight, cols, 1, dhT, dx, 1, inputs, inputs, cols, rows); // weight [inputs, cols] @ dh^T [cols, rows], stored transposed

@@ -19,12 +19,12 @@ export interface SimdKernels {
   linear_batchnorm_forward(
     x: number, weight: number, gamma: number, beta: number, runningMean: number, runningVar: number,
     h: number, z: number, y: number, newMean: number, newVar: number,
-    rows: number, inputs: number, cols: number, eps: number, momentum: number, tanh: number,
+    rows: number, inputs: number, cols: number, positions: number, eps: number, momentum: number, tanh: number,
   ): void;
   linear_batchnorm_backward(
     x: number, weight: number, gamma: number, h: number, y: number, dy: number,
     dx: number, dweight: number, dgamma: number, dbeta: number, dh: number, dhT: number,
-    rows: number, inputs: number, cols: number, eps: number, tanh: number,
+    rows: number, inputs: number, cols: number, positions: number, eps: number, tanh: number,
   ): void;
   sgd_update(parameter: number, gradient: number, out: number, n: number, learningRate: number): void;
   matmul(a: number, aRow: number, aCol: number, b: number, c: number, m: number, k: number, n: number): void;

@@ -221,7 +221,7 @@ export function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorI
   const values = wasm.typedArrayFromHeap(logits);
   const labels = wasm.typedArrayFromHeap(targets);
   // A training batch's gradient for dy = 1 (what backprop from the loss sends), from the same exps.
-  let gradient = rows * classes <= PREPARED_GRADIENT_MAX ? reusedArray(rows * classes) : undefined;
+  let gradient = rows * classes <= PREPARED_GRADIENT_MAX || tf.engine().state.gradientDepth > 0 ? reusedArray(rows * classes) : undefined;
   prepared = undefined;
   let total = 0;
   for (let i = 0; i < rows; i++) {
@@ -239,8 +239,10 @@ export function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorI
 
 /**
  * The last forward call's gradient for dy = 1, which the backward kernel copies instead of computing
- * the exps again (the same numbers, computed the same way), for up to this many logits: a training
- * batch, not a whole split in evaluation.
+ * the exps again (the same numbers, computed the same way): always inside a gradient computation
+ * (`tf.grads` and the like: lecture 02 trains on all 228,146 pairs at once, where computing the exps
+ * twice was half its step), and outside one for up to this many logits (a training batch, not a
+ * whole split in evaluation).
  */
 const PREPARED_GRADIENT_MAX = 1 << 16;
 let prepared: { logits: object; targets: object; gradient: Float32Array } | undefined;

@@ -7,8 +7,8 @@ import type { Evaluation, ProgressInfo } from "../display/progress";
 import { estimateLoss } from "../evaluate";
 import { MLPLanguageModel, type MLPConfig, type MLPInit } from "../mlp";
 import { countParameters, type LanguageModel } from "../model";
-import { BatchNorm1d, SequentialLanguageModel, type TensorLayer } from "../layers";
-import { flatMLP, PositionwiseBatchNorm1d, wavenet, type WaveNetBatchNorm, type WaveNetConfig } from "../wavenet";
+import { BatchNorm1d, PositionwiseBatchNorm1d, SequentialLanguageModel, type TensorLayer } from "../layers";
+import { flatMLP, wavenet, type WaveNetBatchNorm, type WaveNetConfig } from "../wavenet";
 import { TorchGenerator } from "../torch-random";
 import { randomBatches, train } from "../train";
 
