@@ -8,6 +8,7 @@
 // with where a step's time goes. Alternatives run in alternating rounds, with the load printed.
 //
 //   npm run bench -- [--steps 20000] [--engine wasm|cpu] [--no-profile] [--only 03|04|07|gpt] [--peer-threads 1 (or 1,2)] [--plain]
+//   npm run bench -- --only gpt [--gpt-steps 10]   the GPT step, its profile, and beside its PyTorch peer (lecture05-gpt-bench.py)
 //   npm run bench -- --compare-gpt    the GPT step on 1 thread, on 2 with its matmuls on one, and on 2 with
 //                                     them split across both (threaded matmul), side by side, in child processes
 //
@@ -17,7 +18,7 @@ import * as readline from "node:readline";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { describeEngine, initEngine, setFastPaths } from "../lib/engine";
+import { describeEngine, engineInfo, initEngine, setFastPaths } from "../lib/engine";
 import { loadNames } from "../lib/data";
 import { buildDataset, sampleBatch, splitWords, type Dataset } from "../lib/dataset";
 import { MLPLanguageModel, type MLPConfig } from "../lib/mlp";
@@ -298,7 +299,47 @@ async function gptSection(engineLine: string): Promise<void> {
   console.log(`Lecture 05 GPT (lib/gpt.ts, ${JSON.stringify(NANOGPT_CPU_RECIPE)}, AdamW + clipping, trainStep), one training step:`);
   console.log(`  ${speed.best.toFixed(2)} steps/s best, ${speed.median.toFixed(2)} median -> 2,000 steps in ${(2000 / speed.median / 60).toFixed(1)} min`);
   if (shares.length) console.log(`  the threaded matmul's rows by thread: ${shares.join(" (this one), ")} (helper${shares.length > 2 ? "s" : ""})`);
+  await gptBesidePytorch();
   if (!process.argv.includes("--no-profile")) await gptProfile();
+}
+
+/**
+ * The GPT step beside its PyTorch peer (lecture05-gpt-bench.py: the same model, recipe and shapes, one
+ * fixed batch), 5 alternating rounds of --gpt-steps steps (default 10); PyTorch on as many threads as
+ * our engine runs (--peer-threads to choose), steps/s per round, medians, per CPU second, and the load.
+ */
+async function gptBesidePytorch(): Promise<void> {
+  const peer = await startPytorchPeer("lecture05-gpt-bench.py");
+  if (typeof peer === "string") {
+    console.log(`  PyTorch peer skipped: ${peer}.`);
+    return;
+  }
+  const roundSteps = Number(option("gpt-steps") ?? 10);
+  const threads = (option("peer-threads") ?? String(engineInfo()?.threads ?? 1)).split(",").map(Number);
+  const trainer = gptTrainer();
+  for (let i = 0; i < 3; i++) trainer.step(); // warm-up (the peer warms up in every round)
+  const ours = async (n: number): Promise<Speed> => {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    for (let i = 0; i < n; i++) trainer.step();
+    const cpu = process.cpuUsage(cpuStart);
+    return { wall: (n * 1000) / (performance.now() - start), cpu: n / ((cpu.user + cpu.system) / 1e6) };
+  };
+  const versions = [{ name: "ours (trainStep)", run: ours }, ...threads.map((t) => ({ name: `PyTorch ${peer.version}, ${t} thread${t > 1 ? "s" : ""}`, run: (n: number) => peer.run(n, t) }))];
+  const load = () => os.loadavg().map((l) => l.toFixed(2)).join(", ");
+  console.log(`Beside PyTorch: ${versions.length} versions in 5 alternating rounds of ${roundSteps} steps; load average ${load()} (1, 5, 15 min)`);
+  const results = versions.map(() => [] as Speed[]);
+  for (let round = 0; round < 5; round++) for (const [i, version] of versions.entries()) results[i].push(await version.run(roundSteps));
+  trainer.dispose();
+  peer.close();
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1];
+  const wall = results.map((rounds) => median(rounds.map((r) => r.wall)));
+  const cpu = results.map((rounds) => median(rounds.map((r) => r.cpu)));
+  for (const [i, version] of versions.entries()) {
+    console.log(`  ${version.name}: ${wall[i].toFixed(2)} steps/s median [${results[i].map((r) => r.wall.toFixed(2)).join(" ")}], ${cpu[i].toFixed(2)} steps per CPU second`);
+  }
+  const best = Math.max(...wall.slice(1));
+  console.log(`  ours / PyTorch (its faster thread count): ${(wall[0] / best).toFixed(2)}x in steps/s; load average after: ${load()}`);
 }
 
 /** The GPT step in child processes, engine settings side by side, rounds interleaved (the machine is shared). */

@@ -18,8 +18,10 @@ import torch
 import torch.nn as nn
 from torch.nn import functional as F
 
-text = open(sys.argv[1] if len(sys.argv) > 1 else "data/tinyshakespeare.txt", encoding="utf-8").read()
-max_steps = int(sys.argv[2]) if len(sys.argv) > 2 else 2_000
+# Imported (lecture05-gpt-bench.py imports the model), it reads data/tinyshakespeare.txt for the vocabulary.
+arguments = sys.argv[1:] if __name__ == "__main__" else []
+text = open(arguments[0] if len(arguments) > 0 else "data/tinyshakespeare.txt", encoding="utf-8").read()
+max_steps = int(arguments[1]) if len(arguments) > 1 else 2_000
 block_size, batch_size, n_embd, n_head, n_layer = 64, 12, 128, 4, 4
 max_lr, min_lr, warmup_steps, weight_decay, grad_clip = 1e-3, 1e-4, 100, 0.1, 1.0
 eval_every, eval_iters, final_iters = 250, 20, 200
@@ -115,24 +117,25 @@ def estimate_loss(model, iters):
     return out
 
 
-model = GPT()
-decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices and embeddings, as lib/optim.ts
-no_decay = [p for p in model.parameters() if p.dim() < 2]
-optimizer = torch.optim.AdamW(
-    [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=max_lr, betas=(0.9, 0.99), eps=1e-8
-)
-print(f"{sum(p.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} threads, PyTorch {torch.__version__}")
-start = time.time()
-for step in range(max_steps):
-    for group in optimizer.param_groups:
-        group["lr"] = learning_rate(step)
-    loss = model(*get_batch("train"))
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-    optimizer.step()
-    if (step + 1) % eval_every == 0:
-        losses = estimate_loss(model, eval_iters)
-        print(f"step {step + 1}: train {losses['train']:.4f}, val {losses['val']:.4f} ({time.time() - start:.0f} s)", flush=True)
-final = estimate_loss(model, final_iters)
-print(f"final ({final_iters} batches each): train {final['train']:.4f}, val {final['val']:.4f}; {max_steps} steps in {time.time() - start:.0f} s")
+if __name__ == "__main__":
+    model = GPT()
+    decay = [p for p in model.parameters() if p.dim() >= 2]  # matrices and embeddings, as lib/optim.ts
+    no_decay = [p for p in model.parameters() if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=max_lr, betas=(0.9, 0.99), eps=1e-8
+    )
+    print(f"{sum(p.numel() for p in model.parameters()):,} parameters, {torch.get_num_threads()} threads, PyTorch {torch.__version__}")
+    start = time.time()
+    for step in range(max_steps):
+        for group in optimizer.param_groups:
+            group["lr"] = learning_rate(step)
+        loss = model(*get_batch("train"))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        if (step + 1) % eval_every == 0:
+            losses = estimate_loss(model, eval_iters)
+            print(f"step {step + 1}: train {losses['train']:.4f}, val {losses['val']:.4f} ({time.time() - start:.0f} s)", flush=True)
+    final = estimate_loss(model, final_iters)
+    print(f"final ({final_iters} batches each): train {final['train']:.4f}, val {final['val']:.4f}; {max_steps} steps in {time.time() - start:.0f} s")
