@@ -1,8 +1,9 @@
 // Lecture 05's GPT step apart from its matmuls, as few kernels: LayerNorm one kernel each way (about
-// 35 small kernels otherwise: moments, a Cast, the normalisation and their gradients), the clipping
-// norm's sum of squares over all gradients and their scaling in one kernel each (two per gradient
-// otherwise), and AdamW over all parameters in one (one per parameter before). Each runs on our SIMD
-// code (simd-kernels.c) where the module runs and on a JS loop elsewhere (the threaded build);
+// 35 small kernels otherwise: moments, a Cast, the normalisation and their gradients), attention's
+// softmax(scores * scale + mask) one each way, the clipping norm's sum of squares over all gradients
+// and their scaling in one kernel each (two per gradient otherwise), and AdamW over all parameters in
+// one (one per parameter before). Each runs on our SIMD code (simd-kernels.c) where the module loads
+// (both WASM builds) and on a JS loop otherwise (e.g. a LayerNorm whose width is not a multiple of 4);
 // lib/gpt.ts and lib/optim.ts call them through fused-ops.ts with their plain formula beside.
 // test/gpt-kernels.test.ts compares each with the plain formula on the CPU backend.
 import * as tf from "@tensorflow/tfjs";
