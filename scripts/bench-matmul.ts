@@ -1,4 +1,4 @@
-// Our SIMD matmul alone (simd-kernels.c's `matmul_rows`, one thread) on the products of the GPT's step
+// Our SIMD matmul alone (simd-kernels.c's `matmul_rows`, one thread, in the threads' blocks of rows) on the products of the GPT's step
 // (the shapes threaded-matmul.ts receives at the nanoGPT CPU recipe), in GFLOP/s, and whether its
 // outputs have the same bits as another build's (to compare an edit of the kernel with what it replaces).
 //
@@ -61,12 +61,16 @@ function layout(shape: Shape) {
 function time(kernels: Kernels, shape: Shape, repeats: number): number {
   const { a, b, c, panels } = layout(shape);
   const [aRow, aCol] = shape.transposeA ? [1, shape.m] : [shape.k, 1];
+  // In blocks of rows as the threads take them (matmul-helpers.ts: about 2^18 multiply-adds, a multiple of 4 rows).
+  const rows = Math.min(shape.m, 4 * Math.ceil((1 << 18) / (shape.k * shape.n) / 4));
   const run = kernels.pack_panels
     ? () => {
         kernels.pack_panels!(b, shape.n, 1, panels, shape.k, shape.n);
-        kernels.matmul_rows(a, aRow, aCol, panels, c, 0, shape.m, shape.k, shape.n);
+        for (let i = 0; i < shape.m; i += rows) kernels.matmul_rows(a, aRow, aCol, panels, c, i, Math.min(shape.m, i + rows), shape.k, shape.n);
       }
-    : () => kernels.matmul_rows(a, aRow, aCol, b, c, 0, shape.m, shape.k, shape.n);
+    : () => {
+        for (let i = 0; i < shape.m; i += rows) kernels.matmul_rows(a, aRow, aCol, b, c, i, Math.min(shape.m, i + rows), shape.k, shape.n);
+      };
   run();
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
