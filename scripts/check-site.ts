@@ -68,8 +68,13 @@ export async function checkSite(dir: string, pages: SitePage[], options: { brows
   const server = await serveDirectory(dir);
   try {
     const index = await checkIndex(options.browser, server.url, pages);
-    const checks: PageCheck[] = [];
-    for (const page of pages) checks.push(await checkPage(options.browser, server.url, page, options.screenshots ?? true));
+    // Two pages at a time (each waits mostly on the browser's own processes), reported in the pages' order.
+    const checks: PageCheck[] = new Array(pages.length);
+    let next = 0;
+    const worker = async () => {
+      for (let i = next++; i < pages.length; i = next++) checks[i] = await checkPage(options.browser, server.url, pages[i], options.screenshots ?? true);
+    };
+    await Promise.all([worker(), worker()]);
     return { ok: index.problems.length === 0 && checks.every((c) => c.problems.length === 0), index, pages: checks };
   } finally {
     await server.close();
