@@ -49,6 +49,8 @@ export interface SimdKernels {
   ): void;
   masked_softmax_forward(scores: number, mask: number, y: number, rows: number, T: number, maskRows: number, scale: number): void;
   masked_softmax_backward(y: number, dy: number, dscores: number, rows: number, T: number, scale: number): void;
+  /** grad may be 0 (none); see cross-entropy-rows.ts. */
+  cross_entropy_rows(logits: number, targets: number, grad: number, rowMax: number, rowSum: number, rows: number, classes: number, scale: number): void;
 }
 
 /** Every function the TypeScript side calls: the module must export exactly these (test/simd-kernels.test.ts). */
@@ -71,6 +73,7 @@ const CALLED: Record<keyof SimdKernels, true> = {
   adamw_update: true,
   masked_softmax_forward: true,
   masked_softmax_backward: true,
+  cross_entropy_rows: true,
 };
 export const SIMD_KERNEL_NAMES = Object.keys(CALLED) as (keyof SimdKernels)[];
 
