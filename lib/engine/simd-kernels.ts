@@ -33,8 +33,10 @@ export interface SimdKernels {
   tanh_forward(x: number, y: number, leftAt: number, n: number): number;
   tanh_backward(y: number, dy: number, dx: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, inner: number): void;
-  /** Rows [rowStart, rowEnd) of c = a @ b, as `matmul` (threaded-matmul.ts splits a product by rows). */
-  matmul_rows(a: number, aRow: number, aCol: number, b: number, c: number, rowStart: number, rowEnd: number, k: number, n: number): void;
+  /** panels [ceil(n / 8), k, 8] = b [k, n] read with strides (bRow, bCol), in panels of 8 columns (the last padded with zeros), for `matmul_rows`. */
+  pack_panels(b: number, bRow: number, bCol: number, panels: number, k: number, n: number): void;
+  /** Rows [rowStart, rowEnd) of c = a @ b, b given as its `pack_panels` (threaded-matmul.ts splits a product by rows). */
+  matmul_rows(a: number, aRow: number, aCol: number, panels: number, c: number, rowStart: number, rowEnd: number, k: number, n: number): void;
   // Lecture 05's GPT step (gpt-kernels.ts); LayerNorm's rows must be a multiple of 4 long.
   relu_backward(x: number, dy: number, dx: number, n: number): void;
   layernorm_forward(x: number, gamma: number, beta: number, y: number, rows: number, cols: number, eps: number): void;
@@ -61,6 +63,7 @@ const CALLED: Record<keyof SimdKernels, true> = {
   tanh_forward: true,
   tanh_backward: true,
   sum_rows: true,
+  pack_panels: true,
   matmul_rows: true,
   relu_backward: true,
   layernorm_forward: true,
