@@ -7,13 +7,17 @@
 // compare both paths on the CPU backend); each layer still keeps its `out` (and its `outGrad` with
 // `retainGrad`), set here through the layers' own bookkeeping (keepOutput). A Linear or BatchNorm1d
 // with `retainGrad` is not fused into a block: autograd needs its output as a step of its own.
+// A Flatten or FlattenConsecutive right before a fused block (lecture 07's levels) only gives the same
+// numbers another shape, which the block's kernel takes as an attribute: the layer's `out` is still
+// made (off the tape), but autograd records no Reshape for it, nor for the block's rank-3 input and
+// outputs, and the backward pass runs none (18 Reshapes per step of lecture 07's model before).
 // The layer classes live in lib/tensor-layers.ts, which imports nothing from the engine, so that
 // this module can know them without an import cycle (lib/layers.ts's Sequential imports runLayers).
 import * as tf from "@tensorflow/tfjs";
-import { BatchNorm1d, Linear, PositionwiseBatchNorm1d, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
+import { BatchNorm1d, Flatten, FlattenConsecutive, Linear, PositionwiseBatchNorm1d, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
 import type { ForwardOptions } from "../model";
 import { fusedBatchNormTraining } from "./batchnorm-kernels";
-import { fusedLinearBatchNormTraining } from "./linear-batchnorm-kernels";
+import { fusedBlocksAvailable, fusedLinearBatchNormTraining, offTheTape } from "./linear-batchnorm-kernels";
 
 /** The layers one after another on x, as `layers.reduce((h, layer) => layer.forward(h, options), x)` gives. */
 export function runLayers(layers: readonly TensorLayer[], x: tf.Tensor, options: ForwardOptions): tf.Tensor {
@@ -43,20 +47,28 @@ function asRows(x: tf.Tensor, columns: number): { rows: tf.Tensor; back: (t: tf.
   return { rows: x.reshape([-1, columns]), back: (t, outColumns) => t.reshape([...x.shape.slice(0, -1), outColumns]) };
 }
 
-/** layers[i..] as one fused Linear -> BatchNorm1d (-> Tanh) block on x, if they form one and the engine has the kernel. */
+/**
+ * layers[i..] as one fused Linear -> BatchNorm1d (-> Tanh) block on x, if they form one and the engine
+ * has the kernel; a Flatten or FlattenConsecutive at i, right before such a block, goes with it.
+ */
 function fusedBlock(layers: readonly TensorLayer[], i: number, x: tf.Tensor): Fused | undefined {
-  const [linear, norm, activation] = layers.slice(i, i + 3);
+  const flatten = layers[i];
+  const reshape = (flatten instanceof Flatten || flatten instanceof FlattenConsecutive) && !flatten.retainGrad ? 1 : 0;
+  const [linear, norm, activation] = layers.slice(i + reshape, i + reshape + 3);
   if (!(linear instanceof Linear && !linear.bias) || linear.retainGrad || norm?.retainGrad) return undefined;
-  const statistics = blockStatistics(norm, x);
-  if (!statistics) return undefined;
+  if (!(norm instanceof BatchNorm1d || norm instanceof PositionwiseBatchNorm1d) || !fusedBlocksAvailable()) return undefined;
+  // The Flatten's output, kept as its `out` (its own forward, which also reports a wrong shape), made
+  // off the tape: the block reads x in that shape, and its gradient comes back in x's.
+  const flat = reshape ? offTheTape(() => flatten.forward(x)) : x;
+  const statistics = blockStatistics(norm, flat);
   const tanh = activation instanceof Tanh;
-  const { rows, back } = asRows(x, linear.fanIn);
-  const fused = fusedLinearBatchNormTraining(rows, linear.weight, statistics, { eps: statistics.eps, momentum: statistics.momentum, tanh, positions: statistics.positions });
-  if (!fused) return undefined;
-  keepOutput(linear, back(fused.h, linear.fanOut));
-  if (!tanh) return { output: keepOutput(norm, back(fused.y, linear.fanOut)), layers: 2 };
-  keepOutput(norm, back(fused.z, linear.fanOut));
-  return { output: keepOutput(activation, back(fused.y, linear.fanOut)), layers: 3 };
+  const attrs = statistics && { eps: statistics.eps, momentum: statistics.momentum, tanh, positions: statistics.positions, shape: flat.shape };
+  const fused = statistics && attrs && fusedLinearBatchNormTraining(x, linear.weight, statistics, attrs);
+  if (!fused) return undefined; // the layers run one by one, the Flatten's forward again (on the tape), replacing its `out`
+  keepOutput(linear, fused.h);
+  if (!tanh) return { output: keepOutput(norm, fused.y), layers: reshape + 2 };
+  keepOutput(norm, fused.z);
+  return { output: keepOutput(activation, fused.y), layers: reshape + 3 };
 }
 
 /**
