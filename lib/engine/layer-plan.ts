@@ -11,6 +11,8 @@
 // numbers another shape, which the block's kernel takes as an attribute: the layer's `out` is still
 // made (off the tape), but autograd records no Reshape for it, nor for the block's rank-3 input and
 // outputs, and the backward pass runs none (18 Reshapes per step of lecture 07's model before).
+// A Linear with a bias (lecture 07's last layer, to the logits) runs as one kernel each way too
+// (linear-kernels.ts), in place of its matmul and Add forward and their three kernels backward.
 // The layer classes live in lib/tensor-layers.ts, which imports nothing from the engine, so that
 // this module can know them without an import cycle (lib/layers.ts's Sequential imports runLayers).
 import * as tf from "@tensorflow/tfjs";
@@ -18,12 +20,13 @@ import { BatchNorm1d, Flatten, FlattenConsecutive, Linear, PositionwiseBatchNorm
 import type { ForwardOptions } from "../model";
 import { fusedBatchNormTraining } from "./batchnorm-kernels";
 import { fusedBlocksAvailable, fusedLinearBatchNormTraining, offTheTape } from "./linear-batchnorm-kernels";
+import { fusedLinearBias } from "./linear-kernels";
 
 /** The layers one after another on x, as `layers.reduce((h, layer) => layer.forward(h, options), x)` gives. */
 export function runLayers(layers: readonly TensorLayer[], x: tf.Tensor, options: ForwardOptions): tf.Tensor {
   let h = x;
   for (let i = 0; i < layers.length; ) {
-    const fused = options.training ? fusedBlock(layers, i, h) ?? fusedBatchNorm(layers[i], h) : undefined;
+    const fused = options.training ? fusedBlock(layers, i, h) ?? fusedBatchNorm(layers[i], h) ?? fusedLinear(layers[i], h) : undefined;
     if (fused) {
       h = fused.output;
       i += fused.layers;
@@ -95,4 +98,11 @@ function fusedBatchNorm(norm: TensorLayer, x: tf.Tensor): Fused | undefined {
   const running = { mean: norm.runningMean, variance: norm.runningVar };
   const y = fusedBatchNormTraining(rows, norm.gamma, norm.beta, running, { eps: norm.eps, momentum: norm.momentum });
   return y && { output: keepOutput(norm, back(y, norm.dim)), layers: 1 };
+}
+
+/** A Linear with a bias in training on x [B, in] as one kernel each way, if it fits (else its forward runs). */
+function fusedLinear(linear: TensorLayer, x: tf.Tensor): Fused | undefined {
+  if (!(linear instanceof Linear && linear.bias) || linear.retainGrad) return undefined;
+  const y = fusedLinearBias(x, linear.weight, linear.bias);
+  return y && { output: keepOutput(linear, y), layers: 1 };
 }
