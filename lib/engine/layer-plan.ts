@@ -9,8 +9,8 @@
 // with `retainGrad` is not fused into a block: autograd needs its output as a step of its own.
 // A Flatten or FlattenConsecutive right before a fused block (lecture 07's levels) only gives the same
 // numbers another shape, which the block's kernel takes as an attribute: the layer's `out` is still
-// made (off the tape), but autograd records no Reshape for it, nor for the block's rank-3 input and
-// outputs, and the backward pass runs none (18 Reshapes per step of lecture 07's model before).
+// made (x's data in that shape), but no Reshape runs for it, nor for the block's rank-3 input and
+// outputs, forward or backward (18 Reshapes per step of lecture 07's model before).
 // A Linear with a bias (lecture 07's last layer, to the logits) runs as one kernel each way too
 // (linear-kernels.ts), in place of its matmul and Add forward and their three kernels backward.
 // The layer classes live in lib/tensor-layers.ts, which imports nothing from the engine, so that
@@ -19,7 +19,7 @@ import * as tf from "@tensorflow/tfjs";
 import { BatchNorm1d, Flatten, FlattenConsecutive, Linear, PositionwiseBatchNorm1d, Tanh, keepOutput, type TensorLayer } from "../tensor-layers";
 import type { ForwardOptions } from "../model";
 import { fusedBatchNormTraining } from "./batchnorm-kernels";
-import { fusedBlocksAvailable, fusedLinearBatchNormTraining, offTheTape } from "./linear-batchnorm-kernels";
+import { fusedBlocksAvailable, fusedLinearBatchNormTraining } from "./linear-batchnorm-kernels";
 import { fusedLinearBias } from "./linear-kernels";
 
 /** The layers one after another on x, as `layers.reduce((h, layer) => layer.forward(h, options), x)` gives. */
@@ -55,23 +55,31 @@ function asRows(x: tf.Tensor, columns: number): { rows: tf.Tensor; back: (t: tf.
  * has the kernel; a Flatten or FlattenConsecutive at i, right before such a block, goes with it.
  */
 function fusedBlock(layers: readonly TensorLayer[], i: number, x: tf.Tensor): Fused | undefined {
-  const flatten = layers[i];
-  const reshape = (flatten instanceof Flatten || flatten instanceof FlattenConsecutive) && !flatten.retainGrad ? 1 : 0;
+  const first = layers[i];
+  const flatten = (first instanceof Flatten || first instanceof FlattenConsecutive) && !first.retainGrad ? first : undefined;
+  const reshape = flatten ? 1 : 0;
   const [linear, norm, activation] = layers.slice(i + reshape, i + reshape + 3);
   if (!(linear instanceof Linear && !linear.bias) || linear.retainGrad || norm?.retainGrad) return undefined;
   if (!(norm instanceof BatchNorm1d || norm instanceof PositionwiseBatchNorm1d) || !fusedBlocksAvailable()) return undefined;
-  // The Flatten's output, kept as its `out` (its own forward, which also reports a wrong shape), made
-  // off the tape: the block reads x in that shape, and its gradient comes back in x's.
-  const flat = reshape ? offTheTape(() => flatten.forward(x)) : x;
-  const statistics = blockStatistics(norm, flat);
+  // The block reads x in the Flatten's output shape (which also reports a wrong shape), and its
+  // gradient comes back in x's; the Flatten's `out` is x's data in that shape, with no kernel run.
+  const shape = flatten ? flatten.outputShape(x.shape) : x.shape;
+  const statistics = blockStatistics(norm, shape);
   const tanh = activation instanceof Tanh;
-  const attrs = statistics && { eps: statistics.eps, momentum: statistics.momentum, tanh, positions: statistics.positions, shape: flat.shape };
+  const attrs = statistics && { eps: statistics.eps, momentum: statistics.momentum, tanh, positions: statistics.positions, shape };
   const fused = statistics && attrs && fusedLinearBatchNormTraining(x, linear.weight, statistics, attrs);
-  if (!fused) return undefined; // the layers run one by one, the Flatten's forward again (on the tape), replacing its `out`
+  if (!fused) return undefined; // the layers run one by one
+  if (flatten) keepOutput(flatten, sameData(x, shape));
   keepOutput(linear, fused.h);
   if (!tanh) return { output: keepOutput(norm, fused.y), layers: reshape + 2 };
   keepOutput(norm, fused.z);
   return { output: keepOutput(activation, fused.y), layers: reshape + 3 };
+}
+
+/** x's numbers in another shape, as a Reshape gives them (the same data, counted once more), without its kernel launch. */
+function sameData(x: tf.Tensor, shape: number[]): tf.Tensor {
+  tf.backend().incRef(x.dataId);
+  return tf.engine().makeTensorFromTensorInfo({ dataId: x.dataId, shape, dtype: x.dtype });
 }
 
 /**
@@ -79,10 +87,10 @@ function fusedBlock(layers: readonly TensorLayer[], i: number, x: tf.Tensor): Fu
  * or a PositionwiseBatchNorm1d's on x [B, T, C] with T = its positions (gamma and beta its own, the
  * running statistics [T * C] and eps and momentum of its `statistics`); undefined for any other layer.
  */
-function blockStatistics(norm: TensorLayer | undefined, x: tf.Tensor) {
+function blockStatistics(norm: TensorLayer | undefined, shape: number[]) {
   if (norm instanceof BatchNorm1d) return { ...pick(norm), positions: 1 };
   if (!(norm instanceof PositionwiseBatchNorm1d) || norm.statistics.retainGrad) return undefined;
-  if (norm.positions !== (x.rank === 3 ? x.shape[1] : x.rank === 2 ? 1 : -1)) return undefined; // its own forward reports the shape
+  if (norm.positions !== (shape.length === 3 ? shape[1] : shape.length === 2 ? 1 : -1)) return undefined; // its own forward reports the shape
   return { ...pick(norm.statistics), gamma: norm.gamma, beta: norm.beta, positions: norm.positions };
 }
 

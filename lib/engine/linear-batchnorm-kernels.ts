@@ -107,7 +107,7 @@ function rowCount(shape: number[]): number {
  * Runs `f` with autograd not recording: the engine records only kernels called at depth 0, and
  * counts a kernel running inside another as deeper (its `kernelDepth`), which is what this does.
  */
-export function offTheTape<T>(f: () => T): T {
+function offTheTape<T>(f: () => T): T {
   const state = tf.engine().state;
   state.kernelDepth++;
   try {
