@@ -27,6 +27,8 @@
 // 13. Lecture 03's small matmuls, tanh and bias gradients on our SIMD code, same bits: mlp-kernels.ts.
 // 14. Lecture 05's LayerNorm each way, clipping's norm and scaling, AdamW over all parameters, one
 //     kernel each, and ReLU's gradient on SIMD lanes: gpt-kernels.ts.
+// 15. A Linear layer with a bias in training (lecture 07's last layer) as one kernel each way, in
+//     place of a matmul and an Add forward and three kernels backward, same bits: linear-kernels.ts.
 // kernels.ts registers all of them, in one list. Each fix has a test that compares its results and
 // gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
