@@ -85,8 +85,8 @@ test("an error in a worker ends the run with that error", async () => {
   await assert.rejects(trainInWorkers([jobs[2], bad], { workers: 2, progress: false }), /job "bad config" failed in its worker: .*nHidden must be an integer/);
 });
 
-test("the default worker count is between 1 and the number of cores", () => {
-  const free = freeCores();
+test("the default worker count is between 1 and the number of cores", async () => {
+  const free = await freeCores();
   assert.ok(Number.isInteger(free) && free >= 1 && free <= os.cpus().length, `freeCores() = ${free}`);
 });
 
