@@ -16,15 +16,18 @@ export interface CrossEntropyRows {
 
 /**
  * The loss's sum over the rows of logits [rows, classes] for int32 targets already checked to be class
- * indices; with a `gradient` (room for rows * classes), (softmax - onehot(target)) * scale goes there.
- * Undefined where the module cannot run or the dtypes are not float32 logits and int32 targets.
+ * indices; with a `gradient`, (softmax - onehot(target)) * scale goes there: a JS array (room for
+ * rows * classes) or a float32 tensor of the backend (the backward kernel's output). Undefined where
+ * the module cannot run or the dtypes are not float32 logits and int32 targets.
  */
-export function simdCrossEntropyRows(wasm: WasmBackend, logits: tf.TensorInfo, targets: tf.TensorInfo, scale: number, gradient?: Float32Array): CrossEntropyRows | undefined {
+export function simdCrossEntropyRows(wasm: WasmBackend, logits: tf.TensorInfo, targets: tf.TensorInfo, scale: number, gradient?: Float32Array | tf.TensorInfo): CrossEntropyRows | undefined {
   const simd = simdKernels(wasm);
   if (!simd || logits.dtype !== "float32" || targets.dtype !== "int32") return undefined;
   const [rows, classes] = logits.shape;
   const statistics = wasm.makeOutput([2, rows], "float32"); // each row's max, then each row's sum
-  const grad = gradient ? wasm.makeOutput([rows, classes], "float32") : undefined;
+  const inBackend = gradient instanceof Float32Array ? undefined : gradient;
+  const temporary = gradient instanceof Float32Array ? wasm.makeOutput([rows, classes], "float32") : undefined;
+  const grad = inBackend ?? temporary;
   try {
     const at = address(wasm, statistics);
     simd.cross_entropy_rows(address(wasm, logits), address(wasm, targets), grad ? address(wasm, grad) : 0, at, at + 4 * rows, rows, classes, scale);
@@ -38,10 +41,10 @@ export function simdCrossEntropyRows(wasm: WasmBackend, logits: tf.TensorInfo, t
       if (!Number.isFinite(max)) finite = false;
       total += (Number.isFinite(max) ? max + Math.log(stats[rows + i]) : max) - values[i * classes + labels[i]];
     }
-    if (grad && gradient && finite) gradient.set(wasm.typedArrayFromHeap(grad));
+    if (temporary && gradient instanceof Float32Array && finite) gradient.set(wasm.typedArrayFromHeap(temporary));
     return { total: total, finite: finite };
   } finally {
     wasm.disposeData(statistics.dataId);
-    if (grad) wasm.disposeData(grad.dataId);
+    if (temporary) wasm.disposeData(temporary.dataId);
   }
 }

@@ -280,6 +280,8 @@ export function softmaxCrossEntropyGrad({ inputs, backend }: KernelArgs): tf.Ten
     grad.set(prepared.gradient);
     return output;
   }
+  // A whole data set's gradient computed anew: the same SIMD code as its forward kernel (and the same bits as a prepared one).
+  if (rows * classes > PREPARED_GRADIENT_MAX && simdCrossEntropyRows(wasm, logits, targets, scale, output)) return output;
   const values = wasm.typedArrayFromHeap(logits);
   const labels = wasm.typedArrayFromHeap(targets); // checked by the forward kernel
   for (let i = 0; i < rows; i++) {
