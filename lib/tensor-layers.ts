@@ -290,7 +290,12 @@ export class Embedding extends TensorLayer {
 /** [B, T, C] -> [B, T * C]: concatenates each example's vectors (a reshape, no copy). */
 export class Flatten extends TensorLayer {
   protected compute(x: tf.Tensor): tf.Tensor {
-    return x.reshape([x.shape[0], -1]); // [B, T * C]
+    return x.reshape(this.outputShape(x.shape)); // [B, T * C]
+  }
+
+  /** The output's shape for an input of `shape`. */
+  outputShape(shape: number[]): number[] {
+    return [shape[0], tf.util.sizeFromShape(shape.slice(1))];
   }
 }
 
@@ -305,11 +310,16 @@ export class FlattenConsecutive extends TensorLayer {
   }
 
   protected compute(x: tf.Tensor): tf.Tensor {
-    if (x.rank !== 3) throw new Error(`FlattenConsecutive(${this.n}): expected x of shape [B, T, C] (got [${x.shape}]).`);
-    const [B, T, C] = x.shape;
+    return x.reshape(this.outputShape(x.shape));
+  }
+
+  /** The output's shape for an input of `shape` [B, T, C]. */
+  outputShape(shape: number[]): number[] {
+    if (shape.length !== 3) throw new Error(`FlattenConsecutive(${this.n}): expected x of shape [B, T, C] (got [${shape}]).`);
+    const [B, T, C] = shape;
     if (T % this.n !== 0) throw new Error(`FlattenConsecutive(${this.n}): T = ${T} is not a multiple of ${this.n}; use a context length that is.`);
-    if (T === this.n) return x.reshape([B, C * this.n]); // [B, T * C], the lecture's squeeze(1)
-    return x.reshape([B, T / this.n, C * this.n]); // [B, T / n, C * n]
+    if (T === this.n) return [B, C * this.n]; // [B, T * C], the lecture's squeeze(1)
+    return [B, T / this.n, C * this.n]; // [B, T / n, C * n]
   }
 }
 

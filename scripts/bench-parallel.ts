@@ -1,4 +1,4 @@
-// Lecture 04's two init rows (and lecture 03's draws, its lecture run beside its better model, and lecture 05's ladder) trained one after the
+// Lecture 04's rows in pairs (and lecture 03's draws, its lecture run beside its better model, and lecture 05's ladder) trained one after the
 // other in this thread vs side by side by trainInWorkers, alternating rounds in one run; checks that
 // both give the same bits. `--only ladder` runs one comparison; ZTH_THREADS=2 gives this thread the
 // engine notebook 05 runs its ladder on when serial (the workers always run one thread each).
@@ -64,6 +64,7 @@ async function main(): Promise<void> {
     train: train4, evaluate: { train: train4, val: val4 },
   };
   const comparisons: Record<string, (TrainJob | TextTrainJob)[]> = {
+    "04's original and softmax-fix rows": [job("original", {}), job("W2 x 0.01", { W2: 0.01, b2: 0 })],
     "04's two init rows": [job("W1 x 0.2", { W1: 0.2, b1: 0.01, W2: 0.01, b2: 0 }), job("Kaiming", { W1: kaiming, b1: 0.01, W2: 0.01, b2: 0 })],
     "03's four draws": [2147483647, 1, 2, 3].map((seed) => job(`draw ${seed}`, {}, seed)),
     "03's lecture run beside its better model": [{ ...job("lecture", {}), seed: notebookSeed }, better],

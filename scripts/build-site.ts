@@ -17,7 +17,7 @@ import type { Browser } from "./browser";
 import { type RenderEnv, countFormulas, escapeHtml, highlightCode, renderMarkdown, renderTex } from "./markdown";
 import { embedPlotImages, plotIds } from "./embed-plot-images";
 import { type Notebook, type Output, type RunInfo, joinText, readNotebook, runInfoKey } from "./notebook-file";
-import { filesIn, projectRoot, runMain } from "./cli";
+import { filesIn, projectRoot, runMain, twoAtATime } from "./cli";
 import { buildLive } from "./build-live";
 
 export const siteDir = path.join(projectRoot, "build", "site");
@@ -262,15 +262,15 @@ export async function buildSite(notebookFiles: string[], dir: string = siteDir, 
   const notebooks = notebookFiles.map((file) => readNotebook(file));
   const lectures = notebooks.map((notebook, i) => describeLecture(notebook, notebookFiles[i]));
   fs.writeFileSync(path.join(dir, "index.html"), renderIndexPage(lectures));
-  const pages: SitePage[] = [];
-  const problems: string[] = [];
-  for (const [i, file] of notebookFiles.entries()) {
+  // Two pages at a time: each waits mostly on the browser drawing its plots.
+  const rendered = await twoAtATime(notebookFiles, async (file, i) => {
     const pageFile = path.join(dir, lectures[i].page);
     const write = (notebook: Notebook) => {
       const page = renderLecturePage(notebook, lectures, i, { live: !!live });
       fs.writeFileSync(pageFile, page.html);
       return page;
     };
+    const problems: string[] = [];
     let page = write(notebooks[i]);
     if (options.browser && page.plots > 0) {
       const embedded = await embedPlotImages(file, pageFile, { browser: options.browser });
@@ -278,8 +278,10 @@ export async function buildSite(notebookFiles: string[], dir: string = siteDir, 
       page = write(readNotebook(file));
     }
     problems.push(...page.problems.map((problem) => `${path.basename(file)}: ${problem}`));
-    pages.push({ file: pageFile, notebook: file, formulas: page.formulas, plots: page.plots });
-  }
+    return { page: { file: pageFile, notebook: file, formulas: page.formulas, plots: page.plots }, problems: problems };
+  });
+  const pages: SitePage[] = rendered.map((r) => r.page);
+  const problems = rendered.flatMap((r) => r.problems);
   return { index: path.join(dir, "index.html"), pages, problems, pictures: options.browser ? "embedded" : "skipped", live: live?.sizes };
 }
 

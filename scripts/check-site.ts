@@ -10,7 +10,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { type Browser, findChromium, launchBrowser, noChromiumHint, waitForPlots } from "./browser";
 import { type SitePage, executedNotebooksDir, sitePages, siteDir } from "./build-site";
-import { filesIn, projectRoot, runMain } from "./cli";
+import { filesIn, projectRoot, runMain, twoAtATime } from "./cli";
 
 export const siteScreenshotDir = path.join(projectRoot, "build", "screenshots", "site");
 
@@ -68,8 +68,7 @@ export async function checkSite(dir: string, pages: SitePage[], options: { brows
   const server = await serveDirectory(dir);
   try {
     const index = await checkIndex(options.browser, server.url, pages);
-    const checks: PageCheck[] = [];
-    for (const page of pages) checks.push(await checkPage(options.browser, server.url, page, options.screenshots ?? true));
+    const checks = await twoAtATime(pages, (page) => checkPage(options.browser, server.url, page, options.screenshots ?? true));
     return { ok: index.problems.length === 0 && checks.every((c) => c.problems.length === 0), index, pages: checks };
   } finally {
     await server.close();

@@ -36,3 +36,17 @@ export function filesIn(dir: string, extension: string): string[] {
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((f) => f.endsWith(extension)).sort().map((f) => path.join(dir, f));
 }
+
+/**
+ * f over the items, two at a time (the browser's work on this project's pages keeps about two cores
+ * busy), the results in the items' order.
+ */
+export async function twoAtATime<T, R>(items: T[], f: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await f(items[i], i);
+  };
+  await Promise.all([lane(), lane()]);
+  return results;
+}

@@ -62,6 +62,13 @@ export interface ExecuteOptions {
   /** The limit for the whole notebook, kernel start included. */
   deadlineSeconds?: number;
   onProgress?: (progress: Progress) => void;
+  /** A kernel already starting for this notebook (startNotebookKernel): runNotebooks starts the next one early. */
+  kernel?: Promise<Kernel>;
+}
+
+/** A kernel for this notebook: in its folder, so any relative path in a cell means what it means in Jupyter. */
+export function startNotebookKernel(notebookPath: string, quick: boolean): Promise<Kernel> {
+  return startKernel({ cwd: path.dirname(path.resolve(notebookPath)), env: kernelEnvironment(quick) });
 }
 
 /** notebooks/*.ipynb, sorted, so the course runs in lecture order. */
@@ -98,6 +105,7 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
   try {
     notebook = readNotebook(input);
   } catch (error) {
+    void options.kernel?.then((unused) => unused.shutdown(), () => undefined); // started for nothing
     // Reported like any failed notebook, so the others still run and the summary names this one.
     return { notebook: shown, ok: false, failures: [], runError: (error as Error).message, seconds: (Date.now() - started) / 1000, outputPath };
   }
@@ -120,8 +128,7 @@ export async function executeNotebook(notebookPath: string, options: ExecuteOpti
   const ticker = options.onProgress ? setInterval(report, 1000) : undefined;
   try {
     report();
-    // The kernel runs in the notebook's folder, so any relative path in a cell means what it means in Jupyter.
-    kernel = await startKernel({ cwd: path.dirname(input), env: kernelEnvironment(options.quick) });
+    kernel = await (options.kernel ?? startNotebookKernel(input, options.quick));
     for (const [index, { cell, where }] of cells.entries()) {
       current = { cell: index + 1, live: undefined };
       report();
@@ -363,8 +370,15 @@ export async function runNotebooks(notebooks: string[], options: { quick: boolea
   console.log(`Running ${notebooks.length} notebook(s) in ${options.quick ? "quick" : "full"} mode through the tslab kernel\n`);
   const status = new StatusLine();
   const results: NotebookResult[] = [];
-  for (const notebook of notebooks) {
-    const result = await executeNotebook(notebook, { ...options, onProgress: (p) => status.update(describeProgress(p)) });
+  // Each notebook's kernel starts while the one before runs (a few seconds each, on the second core),
+  // so the course does not wait for it: a notebook's time counts only what is left of its kernel's start.
+  let kernel = notebooks.length > 0 ? startNotebookKernel(notebooks[0], options.quick) : undefined;
+  kernel?.catch(() => undefined); // a kernel that cannot start is reported by the notebook that needs it
+  for (const [index, notebook] of notebooks.entries()) {
+    const mine = kernel;
+    kernel = index + 1 < notebooks.length ? startNotebookKernel(notebooks[index + 1], options.quick) : undefined;
+    kernel?.catch(() => undefined);
+    const result = await executeNotebook(notebook, { ...options, kernel: mine, onProgress: (p) => status.update(describeProgress(p)) });
     status.clear();
     console.log(formatResult(result));
     results.push(result);

@@ -125,7 +125,7 @@ test("the runner: a corrupt notebook is named and failed, the next still runs, a
     const rejects = path.join(dir, `${id}-rejects.ipynb`);
     writeNotebook(rejects, tslabNotebook([
       'import * as fs from "fs";\nasync function save() { await fs.promises.readFile("no-such-file.txt"); }\nsave(); // a forgotten await',
-      "1 + 1",
+      "await new Promise((resolve) => setTimeout(resolve, 1000)); // the rejection arrives while this cell runs, even on a busy machine",
       'console.log("third cell ran")',
     ]));
     // The same in the last cell: the runner waits a moment before it stops the kernel.

@@ -1,5 +1,6 @@
 // trainInWorkers: jobs trained in worker threads give the same bits as the same jobs trained one after
-// another in this thread (lecture 03's MLP and lecture 07's models), come back in the jobs' order, a
+// another in this thread (lecture 03's MLP and lecture 07's models) and as `train` called directly (lecture
+// 04's rows and their log10 loss curves), come back in the jobs' order, a
 // worker's error reaches the caller, a job's weights come back into the same model, and nothing leaks.
 import { before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -8,9 +9,9 @@ import type { Dataset } from "../lib/dataset";
 import { Generator } from "../lib/random";
 import * as tf from "@tensorflow/tfjs";
 import { buildJobModel, jobGenerators, restoreJobModel, runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import { estimateLoss } from "../lib/evaluate";
 import { MLPLanguageModel } from "../lib/mlp";
 import { randomBatches, train } from "../lib/train";
-import { estimateLoss } from "../lib/evaluate";
 import { SequentialLanguageModel } from "../lib/layers";
 import * as os from "node:os";
 import { freeCores, trainInWorkers } from "../lib/runtime/parallel";
@@ -88,13 +89,29 @@ test("a job seeded { weights, batches } in a worker is notebook 03's own run: Ge
   tf.dispose([...model.parameters(), ...restored.parameters()]);
 });
 
+test("a job in a worker is the run `train` gives in this thread: every loss, the log10 curve, the losses after", async () => {
+  // Lecture 04 trains its rows either way: with `train` on a model and generator of its own, or as jobs.
+  const job = jobs[1];
+  const g = jobGenerators(job.seed).weights;   // a number seed: one TorchGenerator for the weights and the batches
+  const model = new MLPLanguageModel(config, g, { W2: 0.01, b2: 0 });
+  const run = await train(model, randomBatches(trainSet, job.batchSize, g), {
+    steps: job.steps, learningRate: (step) => (step < 20 ? 0.2 : step < 40 ? 0.05 : 0.01), progress: false,
+  });
+  const evaluation = estimateLoss(model, job.evaluate);
+  tf.dispose(model.parameters());
+  const [result] = (await trainInWorkers([job], { workers: 1, progress: false })).results;
+  assert.deepEqual(result!.losses, run.losses, "every step's loss");
+  assert.deepEqual(result!.losses.map(Math.log10), run.log10Losses, "the log10 curve, from the job's losses");
+  assert.deepEqual(result!.evaluation, evaluation, "the losses after training");
+});
+
 test("an error in a worker ends the run with that error", async () => {
   const bad: TrainJob = { ...jobs[0], name: "bad config", model: { kind: "mlp", config: { ...config, nHidden: 0 } } };
   await assert.rejects(trainInWorkers([jobs[2], bad], { workers: 2, progress: false }), /job "bad config" failed in its worker: .*nHidden must be an integer/);
 });
 
-test("the default worker count is between 1 and the number of cores", () => {
-  const free = freeCores();
+test("the default worker count is between 1 and the number of cores", async () => {
+  const free = await freeCores();
   assert.ok(Number.isInteger(free) && free >= 1 && free <= os.cpus().length, `freeCores() = ${free}`);
 });
 

@@ -147,13 +147,14 @@ function bugStepNumbers(config: { vocabSize: number; blockSize: number; nEmbd: n
 
 // The BatchNorm bug's fused kernel (statistics per position): widths 16 and 12 (a multiple of 4, three
 // levels of 4, 2 and 1 positions); width 6 is not a multiple of 4, so its levels run layer by layer.
-for (const nHidden of [16, 12, 6]) {
-  test(`the hierarchical model with the BatchNorm bug, width ${nHidden}: fused WASM blocks give the CPU path's loss, gradients, running statistics and outputs`, async () => {
+// And the fixed model (statistics over dims (0, 1)), width 16.
+for (const [nHidden, batchNorm] of [[16, "bug"], [12, "bug"], [6, "bug"], [16, "fixed"]] as const) {
+  test(`the hierarchical model with the BatchNorm ${batchNorm}, width ${nHidden}: fused WASM blocks give the CPU path's loss, gradients, running statistics and outputs`, async () => {
     const config = { vocabSize: 27, blockSize: 8, nEmbd: 6, nHidden: nHidden };
-    const cpu = await on("cpu", () => bugStepNumbers(config, "bug"));
-    const wasm = await on("wasm", () => bugStepNumbers(config, "bug"));
+    const cpu = await on("cpu", () => bugStepNumbers(config, batchNorm));
+    const wasm = await on("wasm", () => bugStepNumbers(config, batchNorm));
     const before = setFastPaths({ fusedBlocks: false });
-    const unfused = await on("wasm", () => bugStepNumbers(config, "bug")).finally(() => setFastPaths(before));
+    const unfused = await on("wasm", () => bugStepNumbers(config, batchNorm)).finally(() => setFastPaths(before));
     assert.equal(wasm.length, cpu.length);
     for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], cpu[i], 2e-4, `result ${i} against the CPU backend`);
     for (let i = 0; i < cpu.length; i++) assertClose(wasm[i], unfused[i], 2e-4, `result ${i} against WASM layer by layer`);
@@ -172,6 +173,10 @@ test("the BatchNorm bug's training step runs one fused kernel per level each way
   const { kernels } = await tf.profile(() => step());
   assert.equal(kernels.filter((k) => k.name === "LinearBatchNormTrain").length, 3, "three levels forward");
   assert.equal(kernels.filter((k) => k.name === "LinearBatchNormTrainGrad").length, 3, "and backward");
+  // FlattenConsecutive goes with the block after it: its `out` is x's data in its shape, no Reshape runs.
+  assert.equal(kernels.filter((k) => k.name === "Reshape").length, 0, "no Reshape forward or backward");
+  assert.deepEqual(model.layers.filter((l) => l instanceof FlattenConsecutive).map((l) => l.out!.shape), [[32, 4, 20], [32, 2, 136], [32, 136]], "FlattenConsecutive's out");
+  assert.equal(kernels.filter((k) => k.name === "LinearBias").length, 1, "the last Linear as one kernel");
   const tensors = tf.memory().numTensors;
   step();
   step();

@@ -12,6 +12,7 @@
 // - the fused ops: fusedCrossEntropy (losses.ts), fusedLayerNorm and fusedMaskedSoftmax (gpt.ts),
 //   fusedSgdUpdates, fusedAdamWUpdates, fusedSumOfSquares and fusedScale (optim.ts): one kernel each
 //   where the active backend has it, `undefined` elsewhere so that the caller runs its plain formula.
+// runLayers also runs a Linear with a bias in training as one kernel each way (linear-kernels.ts).
 // setFastPaths turns the optional fast paths off (tests and the bench compare both).
 export { initEngine, engineInfo, describeEngine, type EngineInfo, type EngineName, type EngineOptions } from "./engine";
 export { setFastPaths, fastPaths, type FastPaths } from "./fast-paths";

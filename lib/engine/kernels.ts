@@ -10,6 +10,7 @@ import { fastPaths } from "./fast-paths";
 import { SGD_UPDATE, sgdUpdate } from "./fused-ops";
 import * as gpt from "./gpt-kernels";
 import * as block from "./linear-batchnorm-kernels";
+import { LINEAR_BIAS, LINEAR_BIAS_GRAD, linearBias, linearBiasGrad, linearBiasGradient } from "./linear-kernels";
 import { MATMUL_GRADIENTS, matMulGradients, simdMatMul } from "./mlp-kernels";
 import { sumLeadingAxes } from "./sum-leading-axes";
 import { threadedMatMul } from "./threaded-matmul";
@@ -86,6 +87,10 @@ const KERNELS: Entry[] = [
     gradientOf: block.LINEAR_BATCH_NORM_LINK,
     gradient: { inputsToSave: ["x", "weight", "gamma", "h"], outputsToSave: [true], gradFunc: block.linearBatchNormLinkGradient },
   },
+  // 15: a Linear layer with a bias in training, one kernel each way (linear-kernels.ts).
+  { add: LINEAR_BIAS, kernel: linearBias },
+  { add: LINEAR_BIAS_GRAD, kernel: linearBiasGrad },
+  { gradientOf: LINEAR_BIAS, gradient: { inputsToSave: ["x", "weight"], gradFunc: linearBiasGradient } },
 ];
 
 /** The names of the kernels the list adds or replaces (for tests and the bench). */

@@ -9,6 +9,8 @@
 //   LinearBatchNormTrain      x [B, in], weight [in, out], gamma, beta, runningMean, runningVar [out]
 //                             -> y [B, out] (tanh(z), or z without tanh), h = x @ weight, z = BatchNorm(h),
 //                                the new runningMean, the new runningVar
+//                             (x of any shape [..., in], or holding those numbers in another shape: the
+//                             `shape` attribute; y, h and z are then [..., out], and dx has x's shape)
 //   LinearBatchNormLink       x, weight, gamma, beta, h, y -> y (the same memory): the one step autograd records
 //   LinearBatchNormTrainGrad  x, weight, gamma, h, y, dy -> dx, dweight, dgamma, dbeta
 // The forward kernel runs off the tape (its outputs feed nothing autograd follows but the link), so
@@ -43,6 +45,12 @@ interface BlockAttrs {
    * examples; the running statistics then hold P * out numbers, gamma and beta still out.
    */
   positions: number;
+  /**
+   * The shape the Linear layer sees, [..., in]: x's own, or (for a Flatten or FlattenConsecutive just
+   * before the block, see layer-plan.ts) the shape x takes after it; the same numbers in the same order,
+   * read as rows [N, in]. The outputs are [..., out].
+   */
+  shape: number[];
 }
 
 
@@ -53,6 +61,11 @@ export interface FusedBlockOutputs {
   h: tf.Tensor;
   /** The BatchNorm1d layer's output. */
   z: tf.Tensor;
+}
+
+/** Whether the fused block can run at all here: its fast path on, the active backend WASM with the kernel. */
+export function fusedBlocksAvailable(): boolean {
+  return fastPaths.fusedBlocks && tf.getBackend() === "wasm" && hasKernel(LINEAR_BATCH_NORM_TRAIN);
 }
 
 /**
@@ -66,12 +79,13 @@ export function fusedLinearBatchNormTraining(
   norm: { gamma: tf.Variable; beta: tf.Variable; runningMean: tf.Variable; runningVar: tf.Variable },
   attrs: BlockAttrs,
 ): FusedBlockOutputs | undefined {
-  if (!fastPaths.fusedBlocks || tf.getBackend() !== "wasm" || !hasKernel(LINEAR_BATCH_NORM_TRAIN)) return undefined;
+  if (!fusedBlocksAvailable()) return undefined;
   const [inputs, outputs] = weight.shape;
-  const { positions } = attrs;
-  const examples = x.shape[0] / positions;
+  const { positions, shape } = attrs;
+  const examples = rowCount(shape) / positions;
   const statistics = positions === 1 || (Number.isInteger(examples) && outputs % 4 === 0); // see simd-kernels.c
-  const fits = x.rank === 2 && x.dtype === "float32" && weight.dtype === "float32" && x.shape[1] === inputs && examples >= 2 && statistics
+  const asRows = shape.length >= 2 && shape.at(-1) === inputs && x.size === tf.util.sizeFromShape(shape);
+  const fits = asRows && x.dtype === "float32" && weight.dtype === "float32" && examples >= 2 && statistics
     && norm.gamma.shape[0] === outputs && outputs >= 4 && norm.runningMean.size === positions * outputs;
   if (!fits || !simdKernels(tf.backend() as unknown as WasmBackend)) return undefined;
   const { gamma, beta, runningMean, runningVar } = norm;
@@ -82,6 +96,11 @@ export function fusedLinearBatchNormTraining(
   const y = tf.engine().runKernel(LINEAR_BATCH_NORM_LINK, { x, weight, gamma, beta, h, y: blockOutput }, { ...attrs }) as tf.Tensor;
   tf.dispose([newMean, newVar, blockOutput]);
   return { y, h, z };
+}
+
+/** How many rows [N, in] a block input of `shape` [..., in] has. */
+function rowCount(shape: number[]): number {
+  return tf.util.sizeFromShape(shape.slice(0, -1));
 }
 
 /**
@@ -108,15 +127,16 @@ export function linearBatchNormLink({ inputs, backend }: KernelArgs): tf.TensorI
 export function linearBatchNormTrain({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, beta, runningMean, runningVar } = inputs as Record<string, tf.TensorInfo>;
-  const { eps, momentum, tanh, positions } = attrs as unknown as BlockAttrs;
-  const rows = x.shape[0];
-  const columns = weight.shape[1];
-  const outputs = [[rows, columns], [rows, columns], [rows, columns], [positions * columns], [positions * columns]].map((shape) => wasm.makeOutput(shape, "float32"));
+  const { eps, momentum, tanh, positions, shape } = attrs as unknown as BlockAttrs;
+  const rows = rowCount(shape);
+  const [inputColumns, columns] = weight.shape;
+  const outShape = [...shape.slice(0, -1), columns];
+  const outputs = [outShape, outShape, outShape, [positions * columns], [positions * columns]].map((s) => wasm.makeOutput(s, "float32"));
   const [yInfo, hInfo, zInfo, meanInfo, varInfo] = outputs;
   const simd = simdKernels(wasm)!; // checked by fusedLinearBatchNormTraining
   const [xAt, weightAt, gammaAt, betaAt, meanAt, varAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, beta), address(wasm, runningMean), address(wasm, runningVar)];
   const [yAt, hAt, zAt, newMeanAt, newVarAt] = [address(wasm, yInfo), address(wasm, hInfo), address(wasm, zInfo), address(wasm, meanInfo), address(wasm, varInfo)];
-  simd.linear_batchnorm_forward(xAt, weightAt, gammaAt, betaAt, meanAt, varAt, hAt, zAt, yAt, newMeanAt, newVarAt, rows, x.shape[1], columns, positions, eps, momentum, tanh ? 1 : 0);
+  simd.linear_batchnorm_forward(xAt, weightAt, gammaAt, betaAt, meanAt, varAt, hAt, zAt, yAt, newMeanAt, newVarAt, rows, inputColumns, columns, positions, eps, momentum, tanh ? 1 : 0);
   return outputs;
 }
 
@@ -129,10 +149,10 @@ export function linearBatchNormTrainGrad({ inputs, backend, attrs }: KernelArgs)
   const wasm = backend as WasmBackend;
   const { x, weight, gamma, h: hInfo, y: yInfo, dy: dyInfo } = inputs as Record<string, tf.TensorInfo>;
   const { eps, tanh, positions } = attrs as unknown as BlockAttrs;
-  const [rows, columns] = hInfo.shape;
-  const inputColumns = x.shape[1];
+  const [inputColumns, columns] = weight.shape;
+  const rows = rowCount(hInfo.shape);
   const simd = simdKernels(wasm)!;
-  const outputs = [wasm.makeOutput([rows, inputColumns], "float32"), wasm.makeOutput(weight.shape, "float32"), wasm.makeOutput([columns], "float32"), wasm.makeOutput([columns], "float32")];
+  const outputs = [wasm.makeOutput(x.shape, "float32"), wasm.makeOutput(weight.shape, "float32"), wasm.makeOutput([columns], "float32"), wasm.makeOutput([columns], "float32")];
   const [dhInfo, dhTInfo] = [wasm.makeOutput([rows, columns], "float32"), wasm.makeOutput([columns, rows], "float32")]; // scratch
   const [xAt, weightAt, gammaAt, hAt, yAt, dyAt] = [address(wasm, x), address(wasm, weight), address(wasm, gamma), address(wasm, hInfo), address(wasm, yInfo), address(wasm, dyInfo)];
   const [dxAt, dweightAt, dgammaAt, dbetaAt] = [address(wasm, outputs[0]), address(wasm, outputs[1]), address(wasm, outputs[2]), address(wasm, outputs[3])];

@@ -21,7 +21,7 @@ import { hasKernel, type KernelArgs, type WasmBackend } from "./wasm-backend";
  * Up to this many multiply-adds a 2-D product runs on our kernel; larger ones (lecture 05's linear
  * layers, [768, 128] x [128, 512]) go to XNNPACK, whose packing pays for itself there.
  */
-const SIMD_MATMUL_MAX_WORK = 1 << 21;
+export const SIMD_MATMUL_MAX_WORK = 1 << 21;
 
 /**
  * a @ b (either transposed) for float32 2-D products (or batches of one), and for batches of them with

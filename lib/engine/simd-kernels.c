@@ -89,10 +89,93 @@ static void matmul(const float *a, int aRow, int aCol, const float *b, float *c,
 // Threaded matmul (threaded-matmul.ts): one product split by rows of c across threads that share the
 // backend's memory. Each call computes rows [rowStart, rowEnd) of c = a @ b; every output is its own
 // sum over k, so the rows come out with the same bits whichever thread computes them, in whatever order.
+//
+// b comes packed (pack_panels): its columns in panels of 8, each panel [K, 8] contiguous, the last
+// one padded with zeros. A tile then reads b as one stream, 32 bytes a step, instead of 32 bytes from
+// a new row (512 or 2,048 bytes on) at every k: the rows of b all fall in a few sets of the L1 cache
+// and pages of the TLB, and evicted each other.
 
+// panels [ceil(N / 8), K, 8] = b [K, N], b read with strides (bRow, bCol) in floats (a transposed view if bRow is 1).
+EXPORT("pack_panels")
+void pack_panels(const float *b, int bRow, int bCol, float *panels, int K, int N) {
+  for (int j = 0; j < N; j += 8, panels += 8 * K) {
+    int cols = N - j < 8 ? N - j : 8;
+    if (cols == 8 && bCol == 1) {
+      for (int k = 0; k < K; k++) {
+        wasm_v128_store(panels + 8 * k, wasm_v128_load(b + k * bRow + j));
+        wasm_v128_store(panels + 8 * k + 4, wasm_v128_load(b + k * bRow + j + 4));
+      }
+    } else {
+      for (int k = 0; k < K; k++)
+        for (int jj = 0; jj < 8; jj++) panels[8 * k + jj] = jj < cols ? b[k * bRow + (j + jj) * bCol] : 0;
+    }
+  }
+}
+
+// The first `cols` (1 to 8) of the 8 numbers (v0, v1) to c.
+static inline void store_cols(float *c, v128_t v0, v128_t v1, int cols) {
+  if (cols == 8) {
+    wasm_v128_store(c, v0);
+    wasm_v128_store(c + 4, v1);
+    return;
+  }
+  if (cols >= 4) wasm_v128_store(c, v0);
+  else {
+    c[0] = wasm_f32x4_extract_lane(v0, 0);
+    if (cols > 1) c[1] = wasm_f32x4_extract_lane(v0, 1);
+    if (cols > 2) c[2] = wasm_f32x4_extract_lane(v0, 2);
+    return;
+  }
+  if (cols > 4) c[4] = wasm_f32x4_extract_lane(v1, 0);
+  if (cols > 5) c[5] = wasm_f32x4_extract_lane(v1, 1);
+  if (cols > 6) c[6] = wasm_f32x4_extract_lane(v1, 2);
+}
+
+// Rows a0..a3 of a against one panel: 4 x 8 sums in registers. always_inline, so that each caller's
+// constant strides (aCol = 1: a row-major; aRow = 1: a transposed view) fold into the loads' offsets.
+__attribute__((always_inline)) static inline void panel_tile(const float *a, int aRow, int aCol, const float *panel, float *c, int K, int N, int cols) {
+  const float *a0 = a, *a1 = a0 + aRow, *a2 = a1 + aRow, *a3 = a2 + aRow;
+  v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s10 = s00, s11 = s00, s20 = s00, s21 = s00, s30 = s00, s31 = s00;
+  const float *bk = panel;
+  for (int k = 0, ak = 0; k < K; k++, ak += aCol, bk += 8) {
+    v128_t b0 = wasm_v128_load(bk), b1 = wasm_v128_load(bk + 4);
+    v128_t x0 = wasm_v128_load32_splat(a0 + ak), x1 = wasm_v128_load32_splat(a1 + ak);
+    v128_t x2 = wasm_v128_load32_splat(a2 + ak), x3 = wasm_v128_load32_splat(a3 + ak);
+    MAD(s00, x0, b0); MAD(s01, x0, b1);
+    MAD(s10, x1, b0); MAD(s11, x1, b1);
+    MAD(s20, x2, b0); MAD(s21, x2, b1);
+    MAD(s30, x3, b0); MAD(s31, x3, b1);
+  }
+  store_cols(c, s00, s01, cols);
+  store_cols(c + N, s10, s11, cols);
+  store_cols(c + 2 * N, s20, s21, cols);
+  store_cols(c + 3 * N, s30, s31, cols);
+}
+
+// c [M, N] row-major = a @ panels. Where M is not a multiple of 4 the last tile overlaps the one before
+// it and writes the same values again; fewer than 4 rows in all take a plain loop.
+__attribute__((always_inline)) static inline void panel_matmul(const float *a, int aRow, int aCol, const float *panels, float *c, int M, int K, int N) {
+  if (M < 4) {
+    for (int i = 0; i < M; i++)
+      for (int j = 0; j < N; j++) {
+        float s = 0;
+        for (int k = 0; k < K; k++) s += a[i * aRow + k * aCol] * panels[(j >> 3) * 8 * K + 8 * k + (j & 7)];
+        c[i * N + j] = s;
+      }
+    return;
+  }
+  for (int i = 0; i < M; i = i + 4 < M && i + 8 > M ? M - 4 : i + 4)
+    for (int j = 0; j < N; j += 8) panel_tile(a + i * aRow, aRow, aCol, panels + j * K, c + i * N + j, K, N, N - j < 8 ? N - j : 8);
+}
+
+// b: pack_panels's panels of b [K, N].
 EXPORT("matmul_rows")
-void matmul_rows(const float *a, int aRow, int aCol, const float *b, float *c, int rowStart, int rowEnd, int K, int N) {
-  matmul(a + rowStart * aRow, aRow, aCol, b, c + rowStart * N, N, 1, rowEnd - rowStart, K, N);
+void matmul_rows(const float *a, int aRow, int aCol, const float *panels, float *c, int rowStart, int rowEnd, int K, int N) {
+  a += rowStart * aRow;
+  c += rowStart * N;
+  if (aCol == 1) panel_matmul(a, aRow, 1, panels, c, rowEnd - rowStart, K, N);
+  else if (aRow == 1) panel_matmul(a, 1, aCol, panels, c, rowEnd - rowStart, K, N);
+  else panel_matmul(a, aRow, aCol, panels, c, rowEnd - rowStart, K, N);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -547,5 +630,44 @@ void masked_softmax_backward(const float *y, const float *dy, float *dscores, in
       wasm_v128_store(out + j, wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(dyi + j), yv), wasm_f32x4_mul(dv, yv)), sv));
     }
     for (; j < T; j++) out[j] = (dyi[j] * yi[j] - dot * yi[j]) * scale;
+  }
+}
+
+// Cross-entropy over rows of `classes` logits (a whole data set's, where Math.exp in JavaScript took ~20 ns
+// a number): each row's maximum and sum of exp(logit - max) go to rowMax[i] and rowSum[i]; with a `grad`
+// (not 0), (softmax(row) - onehot(target)) * scale goes there, from the same exps. The caller has checked
+// every target is a class index, and adds up the loss, max + log(sum) - logit[target], from these.
+EXPORT("cross_entropy_rows")
+void cross_entropy_rows(const float *logits, const int *targets, float *grad, float *rowMax, float *rowSum, int rows, int classes, float scale) {
+  for (int i = 0; i < rows; i++) {
+    const float *x = logits + i * classes;
+    v128_t maxv = wasm_f32x4_splat(-__builtin_inff());
+    int j = 0;
+    for (; j + 4 <= classes; j += 4) maxv = wasm_f32x4_pmax(maxv, wasm_v128_load(x + j));
+    float max = max1(max1(wasm_f32x4_extract_lane(maxv, 0), wasm_f32x4_extract_lane(maxv, 1)),
+                     max1(wasm_f32x4_extract_lane(maxv, 2), wasm_f32x4_extract_lane(maxv, 3)));
+    for (; j < classes; j++) max = max1(max, x[j]);
+    v128_t mv = wasm_f32x4_splat(max), sumv = wasm_f32x4_splat(0);
+    float sum = 0;
+    if (grad) {
+      float *g = grad + i * classes;
+      for (j = 0; j + 4 <= classes; j += 4) {
+        v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(x + j), mv));
+        wasm_v128_store(g + j, e);
+        sumv = wasm_f32x4_add(sumv, e);
+      }
+      sum = horizontalSum(sumv);
+      for (; j < classes; j++) sum += g[j] = exp1(x[j] - max);
+      v128_t factor = wasm_f32x4_splat(scale / sum);
+      for (j = 0; j + 4 <= classes; j += 4) wasm_v128_store(g + j, wasm_f32x4_mul(wasm_v128_load(g + j), factor));
+      for (; j < classes; j++) g[j] *= scale / sum;
+      g[targets[i]] -= scale;
+    } else {
+      for (j = 0; j + 4 <= classes; j += 4) sumv = wasm_f32x4_add(sumv, exp4(wasm_f32x4_sub(wasm_v128_load(x + j), mv)));
+      sum = horizontalSum(sumv);
+      for (; j < classes; j++) sum += exp1(x[j] - max);
+    }
+    rowMax[i] = max;
+    rowSum[i] = sum;
   }
 }

@@ -33,8 +33,10 @@ export interface SimdKernels {
   tanh_forward(x: number, y: number, leftAt: number, n: number): number;
   tanh_backward(y: number, dy: number, dx: number, n: number): void;
   sum_rows(x: number, out: number, rows: number, inner: number): void;
-  /** Rows [rowStart, rowEnd) of c = a @ b, as `matmul` (threaded-matmul.ts splits a product by rows). */
-  matmul_rows(a: number, aRow: number, aCol: number, b: number, c: number, rowStart: number, rowEnd: number, k: number, n: number): void;
+  /** panels [ceil(n / 8), k, 8] = b [k, n] read with strides (bRow, bCol), in panels of 8 columns (the last padded with zeros), for `matmul_rows`. */
+  pack_panels(b: number, bRow: number, bCol: number, panels: number, k: number, n: number): void;
+  /** Rows [rowStart, rowEnd) of c = a @ b, b given as its `pack_panels` (threaded-matmul.ts splits a product by rows). */
+  matmul_rows(a: number, aRow: number, aCol: number, panels: number, c: number, rowStart: number, rowEnd: number, k: number, n: number): void;
   // Lecture 05's GPT step (gpt-kernels.ts); LayerNorm's rows must be a multiple of 4 long.
   relu_backward(x: number, dy: number, dx: number, n: number): void;
   layernorm_forward(x: number, gamma: number, beta: number, y: number, rows: number, cols: number, eps: number): void;
@@ -47,6 +49,8 @@ export interface SimdKernels {
   ): void;
   masked_softmax_forward(scores: number, mask: number, y: number, rows: number, T: number, maskRows: number, scale: number): void;
   masked_softmax_backward(y: number, dy: number, dscores: number, rows: number, T: number, scale: number): void;
+  /** grad may be 0 (none); see cross-entropy-rows.ts. */
+  cross_entropy_rows(logits: number, targets: number, grad: number, rowMax: number, rowSum: number, rows: number, classes: number, scale: number): void;
 }
 
 /** Every function the TypeScript side calls: the module must export exactly these (test/simd-kernels.test.ts). */
@@ -59,6 +63,7 @@ const CALLED: Record<keyof SimdKernels, true> = {
   tanh_forward: true,
   tanh_backward: true,
   sum_rows: true,
+  pack_panels: true,
   matmul_rows: true,
   relu_backward: true,
   layernorm_forward: true,
@@ -68,6 +73,7 @@ const CALLED: Record<keyof SimdKernels, true> = {
   adamw_update: true,
   masked_softmax_forward: true,
   masked_softmax_backward: true,
+  cross_entropy_rows: true,
 };
 export const SIMD_KERNEL_NAMES = Object.keys(CALLED) as (keyof SimdKernels)[];
 

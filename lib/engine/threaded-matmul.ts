@@ -15,7 +15,8 @@ import type { KernelArgs, WasmBackend } from "./wasm-backend";
 /**
  * One product for the threads to share: `slices` products c = a @ b of [m, k] x [k, n]. Addresses are
  * byte offsets in the backend's memory; a is read with strides (aRow, aCol) in floats (a transposed
- * view if aRow is 1); slice strides are in floats (0: every slice uses the same matrix).
+ * view if aRow is 1), b is given as its panels (simd-kernels.c's pack_panels); slice strides are in
+ * floats (0: every slice uses the same matrix).
  */
 export interface Product {
   a: number;
@@ -83,9 +84,12 @@ export function threadedMatMul({ inputs, backend, attrs }: KernelArgs): tf.Tenso
   if (!simd) return undefined;
   const outShape = [...tf.backend_util.assertAndGetBroadcastShape(outerA, outerB), m, n];
   const out = wasm.makeOutput(outShape, "float32");
-  // b must be row-major [k, n]: a transposed b is copied so first (it is a weight, the smaller side).
-  const bT = transposeB ? wasm.makeOutput([batchB, k, n], "float32") : undefined;
-  if (bT) for (let i = 0; i < batchB; i++) simd.transpose(address(wasm, b) + 4 * i * k * n, address(wasm, bT) + 4 * i * k * n, bRows, bCols);
+  // b is copied into panels of 8 columns first (pack_panels: each tile then reads one contiguous
+  // stream), transposed or not (it is a weight, the smaller side: a copy costs little beside the product).
+  const panelSize = 8 * Math.ceil(n / 8) * k;
+  const panels = wasm.makeOutput([batchB, panelSize], "float32");
+  const [bRow, bCol] = transposeB ? [1, bCols] : [bCols, 1];
+  for (let i = 0; i < batchB; i++) simd.pack_panels(address(wasm, b) + 4 * i * k * n, bRow, bCol, address(wasm, panels) + 4 * i * panelSize, k, n);
   // a batch against one b, a not transposed: its slices are the rows of one [batchA * m, k] matrix.
   const rowsOfOne = batchB === 1 && !transposeA;
   helpers.run(
@@ -94,8 +98,8 @@ export function threadedMatMul({ inputs, backend, attrs }: KernelArgs): tf.Tenso
       aRow: transposeA ? 1 : aCols,
       aCol: transposeA ? aCols : 1,
       aSlice: batchA === 1 ? 0 : m * k,
-      b: address(wasm, bT ?? b),
-      bSlice: batchB === 1 ? 0 : k * n,
+      b: address(wasm, panels),
+      bSlice: batchB === 1 ? 0 : panelSize,
       c: address(wasm, out),
       cSlice: m * n,
       slices: rowsOfOne ? 1 : slices,
@@ -105,6 +109,6 @@ export function threadedMatMul({ inputs, backend, attrs }: KernelArgs): tf.Tenso
     },
     simd,
   );
-  if (bT) wasm.disposeData(bT.dataId);
+  wasm.disposeData(panels.dataId);
   return out;
 }

@@ -14,7 +14,8 @@
 //    Its gradient along axis 0 is one segment sum; the stock rule adds two (identity) transposes.
 // 5. `Tanh` ran the C library's scalar tanh (~15 ns per number, ~100 us for a [32, 200] batch).
 // 6. Softmax cross-entropy as one kernel forward and one backward, in place of ~20 small kernels
-//    (see `crossEntropy` in losses.ts, which uses them when the backend has them).
+//    (see `crossEntropy` in losses.ts, which uses them when the backend has them); over a whole data set
+//    (more than 65,536 logits) on our SIMD code: cross-entropy-rows.ts.
 // 7. Batched and transposed matmuls (attention's) on XNNPACK: batched-matmul.ts.
 // 8. Sums over leading axes (bias gradients) without the stock kernel's transpose: sum-leading-axes.ts.
 // 9. ReLU's gradient, dy where x > 0, in one pass (the stock rule runs Step, Cast and Multiply).
@@ -26,11 +27,14 @@
 // 13. Lecture 03's small matmuls, tanh and bias gradients on our SIMD code, same bits: mlp-kernels.ts.
 // 14. Lecture 05's LayerNorm each way, clipping's norm and scaling, AdamW over all parameters, one
 //     kernel each, and ReLU's gradient on SIMD lanes: gpt-kernels.ts.
+// 15. A Linear layer with a bias in training (lecture 07's last layer) as one kernel each way, in
+//     place of a matmul and an Add forward and three kernels backward, same bits: linear-kernels.ts.
 // kernels.ts registers all of them, in one list. Each fix has a test that compares its results and
 // gradients with the stock CPU backend.
 import * as tf from "@tensorflow/tfjs";
 import { float32Tanh } from "./float32-tanh";
 import { simdMatMulGradients, simdTanh, simdTanhGrad } from "./mlp-kernels";
+import { simdCrossEntropyRows } from "./cross-entropy-rows";
 import { simdElementwise } from "./simd-kernels";
 import type { Kernel, KernelArgs, WasmBackend } from "./wasm-backend";
 
@@ -218,23 +222,36 @@ export function softmaxCrossEntropy({ inputs, backend }: KernelArgs): tf.TensorI
   const { logits, targets } = inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo };
   const [rows, classes] = logits.shape;
   const output = wasm.makeOutput([], "float32");
-  const values = wasm.typedArrayFromHeap(logits);
-  const labels = wasm.typedArrayFromHeap(targets);
   // A training batch's gradient for dy = 1 (what backprop from the loss sends), from the same exps.
   let gradient = rows * classes <= PREPARED_GRADIENT_MAX || tf.engine().state.gradientDepth > 0 ? reusedArray(rows * classes) : undefined;
   prepared = undefined;
   let total = 0;
-  for (let i = 0; i < rows; i++) {
-    const row = i * classes;
-    const target = checkedTarget(labels[i], classes, () => wasm.disposeData(output.dataId));
-    const { max, sum } = rowExps(values, row, classes, gradient);
-    if (!Number.isFinite(max)) gradient = undefined; // an infinite (or all-NaN) row: the loss is not finite either way
-    total += (Number.isFinite(max) ? max + Math.log(sum) : max) - values[row + target];
-    if (gradient) gradientRow(gradient, row, classes, target, sum, 1 / rows);
+  const whole = rows * classes > PREPARED_GRADIENT_MAX ? wholeSet(wasm, logits, targets, output, gradient) : undefined;
+  if (whole) {
+    total = whole.total;
+    if (!whole.finite) gradient = undefined;
+  } else {
+    const values = wasm.typedArrayFromHeap(logits);
+    const labels = wasm.typedArrayFromHeap(targets);
+    for (let i = 0; i < rows; i++) {
+      const row = i * classes;
+      const target = checkedTarget(labels[i], classes, () => wasm.disposeData(output.dataId));
+      const { max, sum } = rowExps(values, row, classes, gradient);
+      if (!Number.isFinite(max)) gradient = undefined; // an infinite (or all-NaN) row: the loss is not finite either way
+      total += (Number.isFinite(max) ? max + Math.log(sum) : max) - values[row + target];
+      if (gradient) gradientRow(gradient, row, classes, target, sum, 1 / rows);
+    }
   }
   if (gradient) prepared = { logits: logits.dataId, targets: targets.dataId, gradient };
   wasm.typedArrayFromHeap(output)[0] = total / rows;
   return output;
+}
+
+/** More than PREPARED_GRADIENT_MAX logits (a whole data set) on our SIMD code, targets checked first; undefined where it cannot run. */
+function wholeSet(wasm: WasmBackend, logits: tf.TensorInfo, targets: tf.TensorInfo, output: tf.TensorInfo, gradient?: Float32Array) {
+  const labels = wasm.typedArrayFromHeap(targets);
+  for (let i = 0; i < labels.length; i++) checkedTarget(labels[i], logits.shape[1], () => wasm.disposeData(output.dataId));
+  return simdCrossEntropyRows(wasm, logits, targets, 1 / logits.shape[0], gradient);
 }
 
 /**

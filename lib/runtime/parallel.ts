@@ -36,7 +36,7 @@ export interface ParallelResult {
 
 /** Trains every job, `workers` at a time, and returns their results in the jobs' order. */
 export async function trainInWorkers(jobs: AnyJob[], options: ParallelOptions = {}): Promise<ParallelResult> {
-  const count = Math.max(1, Math.min(options.workers ?? freeCores(), jobs.length));
+  const count = Math.max(1, Math.min(options.workers ?? (await freeCores()), jobs.length));
   if (!Number.isInteger(count)) throw new Error(`trainInWorkers: workers must be an integer >= 1 (got ${options.workers}).`);
   const results: (TrainJobResult | undefined)[] = jobs.map(() => undefined);
   const lines = jobs.map((job) => `${job.name}: waiting`);
@@ -108,10 +108,22 @@ export async function trainInWorkers(jobs: AnyJob[], options: ParallelOptions = 
   return { results, workers: count, stopped: stop.requested, seconds: (performance.now() - start) / 1000 };
 }
 
-/** Cores not busy with other work: the cores less the 1-minute load average, this process's own thread not counted. */
-export function freeCores(): number {
-  const cores = os.cpus().length;
-  return Math.max(1, Math.min(cores, Math.round(cores + 1 - os.loadavg()[0])));
+/**
+ * Cores not busy with other work: how many were idle over a short sample of the machine's CPU times
+ * (this process waits meanwhile, so its own thread is not counted). The 1-minute load average, used
+ * before, still remembered the notebook's previous cell: after notebook 05's GPT on both cores or
+ * 03's last run it read as a busy machine, and the next comparison trained on one worker.
+ */
+export async function freeCores(sampleMs = 300): Promise<number> {
+  const before = os.cpus();
+  await new Promise((resolve) => setTimeout(resolve, sampleMs));
+  const after = os.cpus();
+  const total = (times: os.CpuInfo["times"]) => times.user + times.nice + times.sys + times.idle + times.irq;
+  const idle = after.reduce((sum, cpu, i) => {
+    const elapsed = total(cpu.times) - total(before[i].times);
+    return sum + (elapsed > 0 ? (cpu.times.idle - before[i].times.idle) / elapsed : 1);
+  }, 0);
+  return Math.max(1, Math.min(after.length, Math.round(idle)));
 }
 
 /** The worker's built file: beside this one in lib/dist, or there when this runs from source (tests). */
