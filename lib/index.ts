@@ -7,7 +7,7 @@
 export { initEngine, engineInfo, describeEngine, setFastPaths, type EngineInfo, type EngineName, type EngineOptions, type FastPaths } from "./engine";
 export { isQuickMode, pick } from "./runtime/quick-mode";
 export { trainInWorkers, type ParallelOptions, type ParallelResult } from "./runtime/parallel";
-export { runJob, restoreJobModel, scheduleFunction, type TrainJob, type TrainJobResult, type StepSchedule, type MLPModelSpec, type WaveNetModelSpec, type ModelSpec } from "./runtime/parallel-jobs";
+export { runJob, restoreJobModel, scheduleFunction, type TrainJob, type TrainJobResult, type JobSeed, type StepSchedule, type MLPModelSpec, type WaveNetModelSpec, type ModelSpec } from "./runtime/parallel-jobs";
 export { runTextJob, type TextTrainJob, type LadderModelSpec } from "./runtime/text-jobs";
 export * from "./display/display";
 export * from "./display/plot";

@@ -1,4 +1,4 @@
-// Lecture 04's rows in pairs (and lecture 03's draws, and lecture 05's ladder) trained one after the
+// Lecture 04's rows in pairs (and lecture 03's draws, its lecture run beside its better model, and lecture 05's ladder) trained one after the
 // other in this thread vs side by side by trainInWorkers, alternating rounds in one run; checks that
 // both give the same bits. `--only ladder` runs one comparison; ZTH_THREADS=2 gives this thread the
 // engine notebook 05 runs its ladder on when serial (the workers always run one thread each).
@@ -54,10 +54,20 @@ async function main(): Promise<void> {
     learningRate: { rates: [0.1, 0.01], until: [steps / 2] }, train: trainSet, evaluate: { train: trainSet, val: valSet },
   });
   const kaiming = (5 / 3) / Math.sqrt(30);
+  // Notebook 03's two long runs, which its training cell runs at once: the lecture's model and the better one.
+  const notebookSeed = { weights: 2147483647, batches: 1 };
+  const train4 = buildDataset(split.train, tokenizer, 4);
+  const val4 = buildDataset(split.dev, tokenizer, 4);
+  const better: TrainJob = {
+    name: "better", model: { kind: "mlp", config: { ...config, blockSize: 4, nEmbd: 16, nHidden: 300 }, init: { W2: 0.1, b2: 0 } },
+    seed: notebookSeed, steps: steps, batchSize: 64, learningRate: { rates: [0.1, 0.01, 0.001], until: [steps / 2, steps * 0.75] },
+    train: train4, evaluate: { train: train4, val: val4 },
+  };
   const comparisons: Record<string, (TrainJob | TextTrainJob)[]> = {
     "04's original and softmax-fix rows": [job("original", {}), job("W2 x 0.01", { W2: 0.01, b2: 0 })],
     "04's two init rows": [job("W1 x 0.2", { W1: 0.2, b1: 0.01, W2: 0.01, b2: 0 }), job("Kaiming", { W1: kaiming, b1: 0.01, W2: 0.01, b2: 0 })],
     "03's four draws": [2147483647, 1, 2, 3].map((seed) => job(`draw ${seed}`, {}, seed)),
+    "03's lecture run beside its better model": [{ ...job("lecture", {}), seed: notebookSeed }, better],
     "05's ladder": only?.includes("ladder") ? await ladderJobs() : [],
   };
   for (const [name, jobs] of Object.entries(comparisons)) {

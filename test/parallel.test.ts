@@ -8,12 +8,11 @@ import { initEngine } from "../lib/engine/engine";
 import type { Dataset } from "../lib/dataset";
 import { Generator } from "../lib/random";
 import * as tf from "@tensorflow/tfjs";
-import { buildJobModel, restoreJobModel, runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
+import { buildJobModel, jobGenerators, restoreJobModel, runJob, scheduleFunction, type TrainJob, type TrainJobResult } from "../lib/runtime/parallel-jobs";
 import { estimateLoss } from "../lib/evaluate";
 import { MLPLanguageModel } from "../lib/mlp";
 import { randomBatches, train } from "../lib/train";
 import { SequentialLanguageModel } from "../lib/layers";
-import { TorchGenerator } from "../lib/torch-random";
 import * as os from "node:os";
 import { freeCores, trainInWorkers } from "../lib/runtime/parallel";
 
@@ -64,10 +63,36 @@ test("two workers give the same bits as a serial run, in the jobs' order", async
   assert.notDeepEqual(parallel.results[0]!.losses.slice(0, 40), parallel.results[2]!.losses);
 });
 
+test("a job seeded { weights, batches } in a worker is notebook 03's own run: Generator(weights) for the model, Generator(batches) for the batches", async () => {
+  const config4 = { vocabSize: 27, blockSize: 4, nEmbd: 5, nHidden: 12 };
+  const data = randomDataset(300, 5, 4);
+  const job: TrainJob = {
+    name: "better", model: { kind: "mlp", config: config4, init: { W2: 0.1, b2: 0 } }, seed: { weights: 2147483647, batches: 1 },
+    steps: 40, batchSize: 16, learningRate: { rates: [0.1, 0.01, 0.001], until: [20, 30] },
+    train: data, evaluate: { train: data }, keepState: true,
+  };
+  // The notebook's cell as it was written before: the model and its batches from two Generators, trained here.
+  const model = new MLPLanguageModel(config4, new Generator(2147483647), { W2: 0.1, b2: 0 });
+  const run = await train(model, randomBatches(data, 16, new Generator(1)), {
+    steps: 40, learningRate: (step) => (step < 20 ? 0.1 : step < 30 ? 0.01 : 0.001), progress: false,
+  });
+  const [result] = (await trainInWorkers([job], { workers: 1, progress: false })).results;
+  assert.ok(result);
+  assert.deepEqual(result.losses, run.losses, "every step's loss");
+  assert.deepEqual(result.evaluation, estimateLoss(model, { train: data }), "the loss after training");
+  assert.deepEqual(result.state, model.parameters().map((p) => p.dataSync() as Float32Array), "the trained weights");
+  const restored = restoreJobModel(job, result);
+  assert.deepEqual(estimateLoss(restored, { train: data }), result.evaluation);
+  // A number seed is one TorchGenerator for both: another run.
+  const torchSeeded = await runJob({ ...job, seed: 2147483647 });
+  assert.notDeepEqual(torchSeeded.losses, run.losses);
+  tf.dispose([...model.parameters(), ...restored.parameters()]);
+});
+
 test("a job in a worker is the run `train` gives in this thread: every loss, the log10 curve, the losses after", async () => {
   // Lecture 04 trains its rows either way: with `train` on a model and generator of its own, or as jobs.
   const job = jobs[1];
-  const g = new TorchGenerator(job.seed);
+  const g = jobGenerators(job.seed).weights;   // a number seed: one TorchGenerator for the weights and the batches
   const model = new MLPLanguageModel(config, g, { W2: 0.01, b2: 0 });
   const run = await train(model, randomBatches(trainSet, job.batchSize, g), {
     steps: job.steps, learningRate: (step) => (step < 20 ? 0.2 : step < 40 ? 0.05 : 0.01), progress: false,
@@ -107,7 +132,7 @@ const lecture07Jobs = [
 test("lecture 07's jobs (flat, BatchNorm bug, fixed) give the same bits in workers as serially, and leak no tensors", async () => {
   for (const job of lecture07Jobs) {
     const before = tf.memory().numTensors;
-    const model = buildJobModel(job.model, new TorchGenerator(job.seed));
+    const model = buildJobModel(job.model, jobGenerators(job.seed).weights);
     assert.ok(model instanceof SequentialLanguageModel);
     model.dispose();
     assert.equal(tf.memory().numTensors - before, 0, `${job.name}: building and disposing the model leaves no tensor`);

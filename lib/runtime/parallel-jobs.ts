@@ -9,6 +9,7 @@ import { MLPLanguageModel, type MLPConfig, type MLPInit } from "../mlp";
 import { countParameters, type LanguageModel } from "../model";
 import { BatchNorm1d, PositionwiseBatchNorm1d, SequentialLanguageModel, type TensorLayer } from "../layers";
 import { flatMLP, wavenet, type WaveNetBatchNorm, type WaveNetConfig } from "../wavenet";
+import { Generator } from "../random";
 import { TorchGenerator } from "../torch-random";
 import { randomBatches, train } from "../train";
 
@@ -42,8 +43,12 @@ export interface TrainJob {
   /** The row's name, shown on the progress line and returned with its result. */
   name: string;
   model: ModelSpec;
-  /** `new TorchGenerator(seed)` draws the weights, then the batches (the lecture's order). */
-  seed: number;
+  /**
+   * A number: `new TorchGenerator(seed)` draws the weights, then the batches (the lecture's order).
+   * `{ weights, batches }`: `new Generator(weights)` draws the weights and `new Generator(batches)` the
+   * batches, as notebook 03's own runs do.
+   */
+  seed: JobSeed;
   steps: number;
   batchSize: number;
   learningRate: StepSchedule;
@@ -52,6 +57,17 @@ export interface TrainJob {
   evaluate: Record<string, Dataset>;
   /** Send back the trained weights and buffers (`result.state`), for `restoreJobModel`. */
   keepState?: boolean;
+}
+
+export type JobSeed = number | { weights: number; batches: number };
+
+/** The generators a job's seed stands for: one TorchGenerator for both, or one Generator each. */
+export function jobGenerators(seed: JobSeed): { weights: Generator; batches: Generator } {
+  if (typeof seed === "number") {
+    const generator = new TorchGenerator(seed);
+    return { weights: generator, batches: generator };
+  }
+  return { weights: new Generator(seed.weights), batches: new Generator(seed.batches) };
 }
 
 export interface TrainJobResult {
@@ -82,7 +98,7 @@ export function scheduleFunction(schedule: StepSchedule): (step: number) => numb
 }
 
 /** The model a job describes, its weights drawn from `generator`. */
-export function buildJobModel(spec: ModelSpec, generator: TorchGenerator): LanguageModel {
+export function buildJobModel(spec: ModelSpec, generator: Generator): LanguageModel {
   if (spec.kind === "mlp") return new MLPLanguageModel(spec.config, generator, spec.init ?? {});
   if (spec.kind === "wavenet") return wavenet(spec.config, generator, spec.batchNorm ?? "fixed");
   if (spec.kind === "flat") return flatMLP(spec.config, generator);
@@ -90,14 +106,15 @@ export function buildJobModel(spec: ModelSpec, generator: TorchGenerator): Langu
 }
 
 /**
- * Runs one job in this thread: the weights from `new TorchGenerator(seed)`, then `train` on batches
- * from the same generator, then the loss on each split. The worker calls this; so can a serial run.
+ * Runs one job in this thread: the weights from its seed's generator, then `train` on batches from
+ * the batches' generator (the same one for a number seed), then the loss on each split. The worker
+ * calls this; so can a serial run.
  */
 export async function runJob(job: TrainJob, onProgress?: (info: ProgressInfo) => void): Promise<TrainJobResult> {
-  const generator = new TorchGenerator(job.seed);
-  const model = buildJobModel(job.model, generator);
+  const generators = jobGenerators(job.seed);
+  const model = buildJobModel(job.model, generators.weights);
   try {
-    const run = await train(model, randomBatches(job.train, job.batchSize, generator), {
+    const run = await train(model, randomBatches(job.train, job.batchSize, generators.batches), {
       steps: job.steps,
       learningRate: scheduleFunction(job.learningRate),
       progress: false,
@@ -115,7 +132,7 @@ export async function runJob(job: TrainJob, onProgress?: (info: ProgressInfo) =>
 export function restoreJobModel(job: TrainJob, result: TrainJobResult): LanguageModel {
   const { state } = result;
   if (!state) throw new Error(`restoreJobModel: job "${job.name}" sent back no weights; run it with keepState: true.`);
-  const model = buildJobModel(job.model, new TorchGenerator(job.seed));
+  const model = buildJobModel(job.model, jobGenerators(job.seed).weights);
   const variables = stateVariables(model);
   if (variables.length !== state.length || variables.some((v, k) => v.size !== state[k].length)) {
     disposeModel(model);

@@ -2,11 +2,13 @@
 // ends the cell with an error and lets an `await`ed loop run on in the background, still changing the
 // weights. While a loop listens, its handler takes SIGINT's place: the loop ends after its current
 // step, the cell finishes normally, and tslab's handler comes back.
+// Loops may listen at the same time (a cell that trains here while a worker trains another model): the
+// first takes SIGINT over, Stop reaches every loop listening, and the last to close hands it back.
+const listeningRequests = new Set<StopRequest>();
+let hostListeners: NodeJS.SignalsListener[] = [];
+const onSignal = () => listeningRequests.forEach((request) => (request.requested = true));
+
 export class StopRequest {
-  private hostListeners: NodeJS.SignalsListener[] = [];
-  private readonly onSignal = () => {
-    this.requested = true;
-  };
   /** True once Stop was pressed. */
   requested = false;
   /** False outside a kernel: a plain script keeps Ctrl-C's usual meaning (end the process). */
@@ -14,11 +16,14 @@ export class StopRequest {
   private lastPoll = performance.now();
 
   private constructor() {
-    this.hostListeners = process.listeners("SIGINT");
-    this.listening = this.hostListeners.length > 0;
+    this.listening = listeningRequests.size > 0 || process.listeners("SIGINT").length > 0;
     if (!this.listening) return;
-    for (const listener of this.hostListeners) process.removeListener("SIGINT", listener);
-    process.on("SIGINT", this.onSignal);
+    if (listeningRequests.size === 0) {
+      hostListeners = process.listeners("SIGINT");
+      for (const listener of hostListeners) process.removeListener("SIGINT", listener);
+      process.on("SIGINT", onSignal);
+    }
+    listeningRequests.add(this);
   }
 
   /**
@@ -41,12 +46,12 @@ export class StopRequest {
     this.lastPoll = performance.now();
   }
 
-  /** Hands SIGINT back to the kernel. */
+  /** Stops listening; the last loop to close hands SIGINT back to the kernel. */
   close(): void {
-    if (!this.listening) return;
-    process.removeListener("SIGINT", this.onSignal);
-    for (const listener of this.hostListeners) process.on("SIGINT", listener);
-    this.hostListeners = [];
+    if (!listeningRequests.delete(this) || listeningRequests.size > 0) return;
+    process.removeListener("SIGINT", onSignal);
+    for (const listener of hostListeners) process.on("SIGINT", listener);
+    hostListeners = [];
   }
 }
 
